@@ -105,3 +105,11 @@ class IdempotencyKeyReusedError(DomainError):
     def __init__(self, key: str) -> None:
         super().__init__(f"The idempotency key {key!r} was already used for a different request.")
         self.key = key
+
+
+class OperationRefusedError(DomainError):
+    """A well-formed request that the workflow rules do not allow, with a stable code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -85,7 +85,11 @@ def apply_preset(key: str, overrides: ConfigStepData | None) -> ConfigStepData:
         raise ValidationFailedError(
             [Issue("config.preset", IssueCode.UNKNOWN_PRESET, f"Unknown preset {key!r}; known presets: {known}.")]
         )
-    merged = {**preset.values, **(overrides.to_json() if overrides else {}), "preset": key}
+    user = overrides.to_json() if overrides else {}
+    merged = {**preset.values, **user, "preset": key}
+    if "lora" in preset.values and "lora" in user:
+        # The user's LoRA fields refine the preset's adapter settings rather than replace them all.
+        merged["lora"] = {**preset.values["lora"], **user["lora"]}
     block = parse_block(Step.CONFIG, merged)
     assert isinstance(block, ConfigStepData)
     return block

@@ -39,7 +39,15 @@ STEP_ORDER: tuple[Step, ...] = (Step.MODEL, Step.CONFIG, Step.DATASET, Step.DEPL
 class Block(BaseModel):
     """Base of every step block: camelCase on the wire, strict types, no unknown fields."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, alias_generator=to_camel, validate_by_name=True)
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_name=True,
+        # NaN and infinities are not JSON, and NaN would pass every range rule.
+        allow_inf_nan=False,
+    )
 
     def to_json(self) -> dict[str, Any]:
         """Canonical JSON form: camelCase, unset fields left out."""

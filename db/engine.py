@@ -1,0 +1,26 @@
+"""Engine and session factory for one database URL."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def async_url(url: str) -> str:
+    """Accept ``postgres://``/``postgresql://`` URLs and select the asyncpg driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://…)")
+
+
+def make_engine(url: str, *, pool_size: int = 10, pooled: bool = True) -> AsyncEngine:
+    """An asyncpg engine; ``pooled=False`` for one-shot tools such as migrations."""
+    if not pooled:
+        return create_async_engine(async_url(url), poolclass=NullPool)
+    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit (responses are built after it)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)

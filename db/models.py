@@ -1,0 +1,159 @@
+"""Typed SQLAlchemy models: the database schema as code (migrations must match it).
+
+Invariants live in the database too, not only in code: one draft per package (partial
+unique index), unique version numbers per package, unique package names per organisation,
+and a trigger (in the migration) that refuses any change to a published version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints predictably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSONB, uuid.UUID: UUID(as_uuid=True)}  # noqa: RUF012
+
+
+def _now() -> Any:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Organisation(Base):
+    """A tenant: every package and token belongs to exactly one."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = _now()
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, the secret is shown once at creation."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    created_at: Mapped[datetime] = _now()
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Package(Base):
+    """A training package; its content lives in its versions."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "name"),
+        Index("ix_packages_org_updated", "organisation_id", text("updated_at DESC"), text("id DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_is_custom: Mapped[bool] = mapped_column(server_default=text("false"))
+    description: Mapped[str] = mapped_column(Text, server_default="")
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = _now()
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Version(Base):
+    """One version of a package: a mutable DRAFT or an immutable PUBLISHED snapshot."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("package_id", "number"),
+        Index("uq_versions_one_draft", "package_id", unique=True, postgresql_where=text("status = 'DRAFT'")),
+        CheckConstraint("status IN ('DRAFT', 'PUBLISHED')", name="status"),
+        CheckConstraint("(status = 'PUBLISHED') = (published_at IS NOT NULL)", name="published_at"),
+        CheckConstraint("revision >= 1 AND number >= 1", name="positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    step_data: Mapped[dict[str, Any]]
+    step_states: Mapped[dict[str, Any]]
+    current_step: Mapped[str] = mapped_column(String(16))
+    revision: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(80))
+    based_on_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    autosaved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    changelog: Mapped[str | None] = mapped_column(Text)
+
+
+class Event(Base):
+    """The durable event log: one row per state change, written in the change's transaction."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_org_id", "organisation_id", "id"),
+        Index("ix_events_package_id", "package_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    package_id: Mapped[uuid.UUID | None]
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _now()
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a request sent with an idempotency key, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = _now()

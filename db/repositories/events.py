@@ -1,0 +1,34 @@
+"""The event log: appended in the writer's transaction, read in cursor order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Event
+
+
+class EventRepository:
+    """Appends and reads events."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert events in one statement; rows hold organisation_id, package_id, type, payload, actor."""
+        if rows:
+            await self._session.execute(insert(Event), rows)
+
+    async def page(
+        self, organisation_id: uuid.UUID, *, package_id: uuid.UUID | None, after: int | None, first: int
+    ) -> list[Event]:
+        """Up to ``first + 1`` events after cursor ``after``, oldest first."""
+        query = select(Event).where(Event.organisation_id == organisation_id)
+        if package_id is not None:
+            query = query.where(Event.package_id == package_id)
+        if after is not None:
+            query = query.where(Event.id > after)
+        return list(await self._session.scalars(query.order_by(Event.id).limit(first + 1)))

@@ -1,0 +1,120 @@
+"""Queries on packages, including the keyset-paginated listing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, exists, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Package, Version
+
+
+class LockedPackage:
+    """A package row locked for update, with its draft if it has one (one round trip)."""
+
+    def __init__(self, package: Package, draft: Version | None) -> None:
+        self.package = package
+        self.draft = draft
+
+
+@dataclass(frozen=True)
+class PackageFilter:
+    """Optional filters of the package listing; ``None`` means 'either'."""
+
+    archived: bool | None = None
+    has_draft: bool | None = None
+    search: str | None = None
+
+
+class PackageRepository:
+    """Every query on the packages table, always scoped to one organisation."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(
+        self, organisation_id: uuid.UUID, package_id: uuid.UUID, *, for_update: bool = False
+    ) -> Package | None:
+        """The package if it belongs to the organisation; ``for_update`` serialises writers on it."""
+        query = select(Package).where(Package.id == package_id, Package.organisation_id == organisation_id)
+        if for_update:
+            query = query.with_for_update()
+        package: Package | None = await self._session.scalar(query)
+        return package
+
+    async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Package]:
+        """Packages among ``ids`` that belong to the organisation, by id."""
+        rows = await self._session.scalars(
+            select(Package).where(Package.organisation_id == organisation_id, Package.id.in_(ids))
+        )
+        return {package.id: package for package in rows}
+
+    async def names_starting_with(self, organisation_id: uuid.UUID, stem: str) -> set[str]:
+        """Names in use that could collide with ``stem`` or its ``-N`` variants."""
+        pattern = stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._session.scalars(
+            select(Package.name).where(Package.organisation_id == organisation_id, Package.name.like(pattern))
+        )
+        return set(rows)
+
+    async def name_taken(self, organisation_id: uuid.UUID, name: str, *, excluding: uuid.UUID | None = None) -> bool:
+        """Whether another package of the organisation is called ``name``."""
+        query = select(Package.id).where(Package.organisation_id == organisation_id, Package.name == name)
+        if excluding is not None:
+            query = query.where(Package.id != excluding)
+        return (await self._session.scalar(query)) is not None
+
+    async def lock_with_draft(self, organisation_id: uuid.UUID, package_id: uuid.UUID) -> LockedPackage | None:
+        """Lock the package (serialising every writer of it) and fetch its draft in the same round trip."""
+        row = (
+            await self._session.execute(
+                select(Package, Version)
+                .outerjoin(Version, (Version.package_id == Package.id) & (Version.status == "DRAFT"))
+                .where(Package.id == package_id, Package.organisation_id == organisation_id)
+                .with_for_update(of=Package)
+            )
+        ).first()
+        return LockedPackage(row[0], row[1]) if row else None
+
+    async def lock_names(self, organisation_id: uuid.UUID) -> None:
+        """Serialise automatic naming within the organisation until the transaction ends."""
+        await self._session.execute(select(func.pg_advisory_xact_lock(func.hashtext(str(organisation_id)))))
+
+    def add(self, package: Package) -> None:
+        """Stage a new package (flushed with the unit of work)."""
+        self._session.add(package)
+
+    async def delete(self, package: Package) -> None:
+        """Delete a package and, by cascade, its versions."""
+        await self._session.execute(delete(Package).where(Package.id == package.id))
+
+    async def page(
+        self,
+        organisation_id: uuid.UUID,
+        filters: PackageFilter,
+        *,
+        first: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Package]:
+        """Up to ``first + 1`` packages after the keyset position, most recently updated first.
+
+        The extra row tells the caller whether another page exists. Ordering by
+        ``(updated_at, id)`` descending uses ``ix_packages_org_updated`` whatever the page.
+        """
+        query = select(Package).where(Package.organisation_id == organisation_id)
+        if filters.archived is not None:
+            query = query.where(Package.archived_at.is_not(None) if filters.archived else Package.archived_at.is_(None))
+        if filters.has_draft is not None:
+            draft = exists().where(Version.package_id == Package.id, Version.status == "DRAFT")
+            query = query.where(draft if filters.has_draft else ~draft)
+        if filters.search:
+            escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(Package.name.ilike(f"%{escaped}%"))
+        if after is not None:
+            query = query.where(tuple_(Package.updated_at, Package.id) < tuple_(*after))
+        query = query.order_by(Package.updated_at.desc(), Package.id.desc()).limit(first + 1)
+        return list(await self._session.scalars(query))

@@ -1,0 +1,92 @@
+"""Queries on versions: the draft, published history, and batched look-ups for loaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Version
+
+
+class VersionRepository:
+    """Every query on the versions table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def draft(self, package_id: uuid.UUID) -> Version | None:
+        """The package's draft, if it has one."""
+        version: Version | None = await self._session.scalar(
+            select(Version).where(Version.package_id == package_id, Version.status == "DRAFT")
+        )
+        return version
+
+    async def latest_published(self, package_id: uuid.UUID) -> Version | None:
+        """The highest-numbered published version."""
+        version: Version | None = await self._session.scalar(
+            select(Version)
+            .where(Version.package_id == package_id, Version.status == "PUBLISHED")
+            .order_by(Version.number.desc())
+            .limit(1)
+        )
+        return version
+
+    async def by_number(self, package_id: uuid.UUID, number: int) -> Version | None:
+        """Version ``number`` of the package."""
+        version: Version | None = await self._session.scalar(
+            select(Version).where(Version.package_id == package_id, Version.number == number)
+        )
+        return version
+
+    async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Version]:
+        """Versions among ``ids`` that belong to the organisation, by id."""
+        rows = await self._session.scalars(
+            select(Version).where(Version.organisation_id == organisation_id, Version.id.in_(ids))
+        )
+        return {version.id: version for version in rows}
+
+    async def highest(self, package_id: uuid.UUID) -> tuple[int, int]:
+        """The highest version number and the highest revision of the package (0, 0 if none)."""
+        row = (
+            await self._session.execute(
+                select(func.coalesce(func.max(Version.number), 0), func.coalesce(func.max(Version.revision), 0)).where(
+                    Version.package_id == package_id
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    async def drafts_of(self, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Version]:
+        """The draft of each package that has one, in one query."""
+        rows = await self._session.scalars(
+            select(Version).where(Version.package_id.in_(package_ids), Version.status == "DRAFT")
+        )
+        return {version.package_id: version for version in rows}
+
+    async def latest_published_of(self, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Version]:
+        """The latest published version of each package that has one, in one query."""
+        rows = await self._session.scalars(
+            select(Version)
+            .where(Version.package_id.in_(package_ids), Version.status == "PUBLISHED")
+            .order_by(Version.package_id, Version.number.desc())
+            .distinct(Version.package_id)
+        )
+        return {version.package_id: version for version in rows}
+
+    async def page(self, package_id: uuid.UUID, *, first: int, before_number: int | None) -> list[Version]:
+        """Up to ``first + 1`` versions, newest first, below ``before_number`` (the keyset)."""
+        query = select(Version).where(Version.package_id == package_id)
+        if before_number is not None:
+            query = query.where(Version.number < before_number)
+        return list(await self._session.scalars(query.order_by(Version.number.desc()).limit(first + 1)))
+
+    def add(self, version: Version) -> None:
+        """Stage a new version."""
+        self._session.add(version)
+
+    async def delete(self, version: Version) -> None:
+        """Delete a draft (discard)."""
+        await self._session.delete(version)
