@@ -176,6 +176,10 @@ def complete(state: VersionState, step: Step, facts: Facts, now: datetime) -> Tr
         steps[step.position] = StepState(
             StepStatus.ERROR, report.errors, report.warnings, summary, state.step(step).completed_at
         )
+        # A later step already started (this one was COMPLETE before) is locked again.
+        for later in ():
+            if steps[later.position].status is StepStatus.IN_PROGRESS:
+                steps[later.position] = replace(steps[later.position], status=StepStatus.PENDING)
     current = step
     if report.valid:
         following = next(

@@ -22,6 +22,13 @@ class EventRepository:
         if rows:
             await self._session.execute(insert(Event), rows)
 
+    async def by_ids(self, organisation_id: uuid.UUID, ids: list[int]) -> dict[int, Event]:
+        """Events among ``ids`` that belong to the organisation, by id."""
+        rows = await self._session.scalars(
+            select(Event).where(Event.organisation_id == organisation_id, Event.id.in_(ids))
+        )
+        return {event.id: event for event in rows}
+
     async def page(
         self, organisation_id: uuid.UUID, *, package_id: uuid.UUID | None, after: int | None, first: int
     ) -> list[Event]:

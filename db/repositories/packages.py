@@ -76,6 +76,8 @@ class PackageRepository:
                 .outerjoin(Version, (Version.package_id == Package.id) & (Version.status == "DRAFT"))
                 .where(Package.id == package_id, Package.organisation_id == organisation_id)
                 .with_for_update(of=Package)
+                # Rows read before the lock was granted may be stale in the identity map.
+                .execution_options(populate_existing=True)
             )
         ).first()
         return LockedPackage(row[0], row[1]) if row else None

@@ -1,0 +1,157 @@
+"""The ASGI application: GraphQL at /graphql, health and readiness probes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.context import Context, Services
+from api.schema import build_schema
+from db.engine import make_engine, make_sessionmaker
+from db.repositories.tokens import TokenRepository
+from trainpack.settings import Settings
+from workflow.tokens import authenticate
+
+log = structlog.get_logger(__name__)
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI app with a context that authenticates the bearer token once."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(
+            build_schema(services.settings), graphql_ide="graphiql" if services.settings.graphiql else None
+        )
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        session = self.services.read_sessionmaker()
+        secret = _bearer(request.headers.get("authorization"))
+        actor = await authenticate(TokenRepository(session), secret) if secret else None
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            services=self.services,
+            read_session=session,
+            actor_or_none=actor,
+        )
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before the GraphQL layer reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLargeError:
+            await _too_large(self.limit)(scope, receive, send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse(
+        {"errors": [{"message": f"Request body over {limit} bytes.", "extensions": {"code": "BODY_TOO_LARGE"}}]},
+        status_code=413,
+    )
+
+
+def migration_head() -> str | None:
+    """The newest migration revision shipped with this code."""
+    config = Config()
+    config.set_main_option("script_location", "migrations")
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def create_app(settings: Settings) -> Starlette:
+    """Build the application for a configured database (``settings.database_url`` must be set)."""
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set; use `trainpack dev` for an embedded database.")
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    # Reads run outside explicit transactions: no BEGIN/ROLLBACK round trips per request.
+    read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine))
+    head = migration_head()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        checks: dict[str, Any] = {}
+        try:
+            async with read_engine.connect() as connection:
+                current = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
+        except Exception as exc:  # the probe reports any failure as not ready
+            log.warning("readiness check failed", error=str(exc))
+            checks.setdefault("database", "unreachable")
+        ready = checks.get("database") == "ok" and checks.get("migrations") == "ok"
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    graphql = GraphQLApp(services)
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+def with_limits(app: Starlette, settings: Settings) -> ASGIApp:
+    """The app behind the request-body limit."""
+    return BodySizeLimit(app, settings.max_body_bytes)

@@ -1,0 +1,73 @@
+"""The per-request context: the caller, a read session, the loaders and units of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from api.loaders import Loaders
+from db.uow import UnitOfWork
+from trainpack.settings import Settings
+from workflow.access import Actor, Scope
+
+
+@dataclass
+class Services:
+    """Process-wide handles the transport needs: settings and session factories."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
+
+
+@dataclass
+class Context:
+    """What every resolver receives as ``info.context``."""
+
+    request: Request | WebSocket
+    response: Response | None
+    services: Services
+    read_session: AsyncSession
+    actor_or_none: Actor | None
+    _loaders: Loaders | None = field(default=None)
+
+    @property
+    def actor(self) -> Actor:
+        """The authenticated caller; a top-level UNAUTHENTICATED error when there is none."""
+        if self.actor_or_none is None:
+            raise GraphQLError(
+                "A valid bearer token is required (Authorization: Bearer <token>).",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        return self.actor_or_none
+
+    def reader(self) -> Actor:
+        """The caller, checked for the ``read`` scope that every query needs."""
+        actor = self.actor
+        if not actor.can(Scope.READ):
+            raise GraphQLError("This token lacks the 'read' scope.", extensions={"code": "FORBIDDEN"})
+        return actor
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's dataloaders (created on first use)."""
+        if self._loaders is None:
+            self._loaders = Loaders(self.read_session, self.reader().organisation_id)
+        return self._loaders
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (one transaction) for a mutation."""
+        return UnitOfWork(self.services.sessionmaker)
+
+    async def close(self) -> None:
+        """Release the read session at the end of the request."""
+        await self.read_session.close()
+
+
+Info = strawberry.Info[Context, None]

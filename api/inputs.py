@@ -1,0 +1,69 @@
+"""Mutation and filter inputs."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.types.common import SaveTrigger, StepName
+from workflow.drafts import SaveTrigger as DomainSaveTrigger
+
+
+@strawberry.input(description="Filters of the package listing; omitted means either.")
+class PackageFilterInput:
+    archived: bool | None = strawberry.field(default=False, description="Default: only packages not archived.")
+    has_draft: bool | None = None
+    search: str | None = strawberry.field(default=None, description="Case-insensitive part of the name.")
+
+
+@strawberry.input
+class CreatePackageInput:
+    name: str | None = strawberry.field(default=None, description="Omit to follow the selections automatically.")
+    description: str | None = None
+    steps: JSON | None = strawberry.field(default=None, description="Initial step data, keyed by step name.")
+
+
+@strawberry.input(description="Partial step data to store in the draft; refused only if malformed.")
+class SaveDraftInput:
+    id: strawberry.ID = strawberry.field(description="A package (its draft, opened if needed) or a draft version.")
+    expected_revision: int
+    steps: JSON = strawberry.field(description='Step blocks to replace, e.g. {"config": {"epochs": 3}}.')
+    trigger: SaveTrigger = DomainSaveTrigger.MANUAL  # type: ignore[valid-type]
+    idempotency_key: str | None = strawberry.field(default=None, description="Retries with it get the first answer.")
+    config_preset: str | None = strawberry.field(default=None, description="Fill step 2 from a named preset first.")
+
+
+@strawberry.input
+class StepActionInput:
+    id: strawberry.ID
+    expected_revision: int
+    step: StepName  # type: ignore[valid-type]
+
+
+@strawberry.input
+class PublishVersionInput:
+    id: strawberry.ID
+    expected_revision: int
+    changelog: str | None = None
+
+
+@strawberry.input
+class DraftInput:
+    id: strawberry.ID
+    expected_revision: int
+
+
+@strawberry.input
+class RestoreVersionInput:
+    version_id: strawberry.ID
+
+
+@strawberry.input
+class RenamePackageInput:
+    id: strawberry.ID
+    name: str
+
+
+@strawberry.input
+class PackageInput:
+    id: strawberry.ID

@@ -1,0 +1,265 @@
+"""Mutation root: each resolver decodes ids, calls one use case in one unit of work, shapes the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from api.context import Info
+from api.errors import attempt
+from api.ids import decode, decode_target, encode
+from api.inputs import (
+    CreatePackageInput,
+    DraftInput,
+    PackageInput,
+    PublishVersionInput,
+    RenamePackageInput,
+    RestoreVersionInput,
+    SaveDraftInput,
+    StepActionInput,
+)
+from api.types.common import (
+    DraftExists,
+    Forbidden,
+    IdempotencyKeyReused,
+    Issue,
+    NameTaken,
+    NotFound,
+    NothingToPublish,
+    OperationRefused,
+    RevisionConflict,
+    StepLocked,
+    ValidationFailed,
+    VersionImmutable,
+)
+from api.types.packages import Package
+from api.types.versions import Version
+from workflow import drafts, packages
+from workflow.drafts import DraftOutcome
+from workflow.errors import ValidationFailedError
+from workflow.issues import Issue as DomainIssue
+from workflow.issues import IssueCode
+from workflow.steps import Step
+
+
+@strawberry.type(description="The draft after a save, a step completion or a navigation.")
+class DraftUpdated:
+    package: Package
+    version: Version
+    changed: bool = strawberry.field(description="False when the write changed nothing (revision not bumped).")
+    revision: int
+    saved_at: datetime | None
+    errors: list[Issue] = strawberry.field(description="Current errors of every step (never block a save).")
+    warnings: list[Issue]
+
+    @classmethod
+    def of(cls, outcome: DraftOutcome) -> DraftUpdated:
+        """The GraphQL view of a draft write."""
+        return cls(
+            package=Package.of(outcome.package),
+            version=Version.of(outcome.version),
+            changed=outcome.changed,
+            revision=outcome.revision,
+            saved_at=outcome.saved_at,
+            errors=[Issue.of(issue) for issue in outcome.errors],
+            warnings=[Issue.of(issue) for issue in outcome.warnings],
+        )
+
+
+@strawberry.type
+class PackageCreated:
+    package: Package
+    draft: Version
+
+
+@strawberry.type
+class VersionPublished:
+    package: Package
+    version: Version
+
+
+@strawberry.type
+class DraftDiscarded:
+    package: Package
+
+
+@strawberry.type
+class PackageUpdated:
+    package: Package
+
+
+@strawberry.type
+class PackageDeleted:
+    deleted_id: strawberry.ID
+
+
+_Errors = (
+    ValidationFailed
+    | RevisionConflict
+    | NotFound
+    | Forbidden
+    | StepLocked
+    | VersionImmutable
+    | NothingToPublish
+    | NameTaken
+    | DraftExists
+    | IdempotencyKeyReused
+    | OperationRefused
+)
+CreatePackageResult = Annotated[PackageCreated | _Errors, strawberry.union("CreatePackageResult")]
+SaveDraftResult = Annotated[DraftUpdated | _Errors, strawberry.union("SaveDraftResult")]
+StepActionResult = Annotated[DraftUpdated | _Errors, strawberry.union("StepActionResult")]
+PublishVersionResult = Annotated[VersionPublished | _Errors, strawberry.union("PublishVersionResult")]
+DiscardDraftResult = Annotated[DraftDiscarded | _Errors, strawberry.union("DiscardDraftResult")]
+RestoreVersionResult = Annotated[DraftUpdated | _Errors, strawberry.union("RestoreVersionResult")]
+PackageResult = Annotated[PackageUpdated | _Errors, strawberry.union("PackageResult")]
+DeletePackageResult = Annotated[PackageDeleted | _Errors, strawberry.union("DeletePackageResult")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Create a package with draft v1.")
+    async def create_package(self, info: Info, input: CreatePackageInput) -> CreatePackageResult:
+        async def run() -> PackageCreated:
+            async with info.context.uow() as uow:
+                package, version = await packages.create(
+                    uow,
+                    info.context.actor,
+                    name=input.name,
+                    description=input.description,
+                    steps=_steps(input.steps) if input.steps is not None else None,
+                )
+            return PackageCreated(package=Package.of(package), draft=Version.of(version))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Save (or autosave) partial step data into the draft.")
+    async def save_draft(self, info: Info, input: SaveDraftInput) -> SaveDraftResult:
+        async def run() -> DraftUpdated:
+            async with info.context.uow() as uow:
+                outcome = await drafts.save(
+                    uow,
+                    info.context.actor,
+                    decode_target(input.id),
+                    _steps(input.steps),
+                    expected_revision=input.expected_revision,
+                    trigger=input.trigger,
+                    idempotency_key=input.idempotency_key,
+                    config_preset=input.config_preset,
+                )
+            return DraftUpdated.of(outcome)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Validate a step fully: COMPLETE and move on, or ERROR with its findings.")
+    async def complete_step(self, info: Info, input: StepActionInput) -> StepActionResult:
+        async def run() -> DraftUpdated:
+            async with info.context.uow() as uow:
+                outcome = await drafts.complete_step(
+                    uow,
+                    info.context.actor,
+                    decode_target(input.id),
+                    Step(input.step),
+                    expected_revision=input.expected_revision,
+                )
+            return DraftUpdated.of(outcome)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Open a step (allowed once every earlier step is COMPLETE).")
+    async def open_step(self, info: Info, input: StepActionInput) -> StepActionResult:
+        async def run() -> DraftUpdated:
+            async with info.context.uow() as uow:
+                outcome = await drafts.open_step(
+                    uow,
+                    info.context.actor,
+                    decode_target(input.id),
+                    Step(input.step),
+                    expected_revision=input.expected_revision,
+                )
+            return DraftUpdated.of(outcome)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Publish the draft as an immutable version.")
+    async def publish_version(self, info: Info, input: PublishVersionInput) -> PublishVersionResult:
+        async def run() -> VersionPublished:
+            async with info.context.uow() as uow:
+                outcome = await drafts.publish(
+                    uow,
+                    info.context.actor,
+                    decode_target(input.id),
+                    expected_revision=input.expected_revision,
+                    changelog=input.changelog,
+                )
+            return VersionPublished(package=Package.of(outcome.package), version=Version.of(outcome.version))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Drop the draft and return to the latest published version.")
+    async def discard_draft(self, info: Info, input: DraftInput) -> DiscardDraftResult:
+        async def run() -> DraftDiscarded:
+            async with info.context.uow() as uow:
+                package = await drafts.discard(
+                    uow, info.context.actor, decode_target(input.id), expected_revision=input.expected_revision
+                )
+            return DraftDiscarded(package=Package.of(package))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Open a new draft copied from a published version.")
+    async def restore_version(self, info: Info, input: RestoreVersionInput) -> RestoreVersionResult:
+        async def run() -> DraftUpdated:
+            _, version_id = decode(input.version_id, "Version")
+            async with info.context.uow() as uow:
+                outcome = await drafts.restore(uow, info.context.actor, version_id)
+            return DraftUpdated.of(outcome)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Give the package an explicit name (it stops following the selections).")
+    async def rename_package(self, info: Info, input: RenamePackageInput) -> PackageResult:
+        async def run() -> PackageUpdated:
+            _, package_id = decode(input.id, "Package")
+            async with info.context.uow() as uow:
+                package = await packages.rename(uow, info.context.actor, package_id, input.name)
+            return PackageUpdated(package=Package.of(package))
+
+        return await attempt(run())
+
+    @strawberry.mutation
+    async def archive_package(self, info: Info, input: PackageInput) -> PackageResult:
+        return await _set_archived(info, input, archived=True)
+
+    @strawberry.mutation
+    async def unarchive_package(self, info: Info, input: PackageInput) -> PackageResult:
+        return await _set_archived(info, input, archived=False)
+
+    @strawberry.mutation(description="Delete a package that was never published.")
+    async def delete_package(self, info: Info, input: PackageInput) -> DeletePackageResult:
+        async def run() -> PackageDeleted:
+            _, package_id = decode(input.id, "Package")
+            async with info.context.uow() as uow:
+                deleted = await packages.delete(uow, info.context.actor, package_id)
+            return PackageDeleted(deleted_id=strawberry.ID(encode("Package", deleted)))
+
+        return await attempt(run())
+
+
+async def _set_archived(info: Info, input: PackageInput, *, archived: bool) -> PackageResult:
+    async def run() -> PackageUpdated:
+        _, package_id = decode(input.id, "Package")
+        async with info.context.uow() as uow:
+            package = await packages.set_archived(uow, info.context.actor, package_id, archived=archived)
+        return PackageUpdated(package=Package.of(package))
+
+    return await attempt(run())
+
+
+def _steps(raw: object) -> dict[str, object]:
+    """The ``steps`` JSON must be an object keyed by step name."""
+    if not isinstance(raw, dict):
+        raise ValidationFailedError([DomainIssue("steps", IssueCode.INVALID_TYPE, "Must be an object keyed by step.")])
+    return raw

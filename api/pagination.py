@@ -1,0 +1,61 @@
+"""Opaque keyset cursors and page-size limits for connections."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+
+from graphql import GraphQLError
+
+DEFAULT_PAGE_SIZE = 50
+
+
+def page_size(first: int | None, maximum: int) -> int:
+    """The requested page size, refused (not silently clamped) when out of bounds."""
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if size < 0 or size > maximum:
+        raise GraphQLError(f"`first` must be between 0 and {maximum}.", extensions={"code": "BAD_PAGE_SIZE"})
+    return min(size, maximum)
+
+
+def _encode(kind: str, payload: list[str | int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([kind, *payload]).encode()).decode()
+
+
+def _decode(cursor: str, kind: str) -> list[str | int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError):
+        raw = None
+    if not isinstance(raw, list) or not raw or raw[0] != kind:
+        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
+    return raw[1:]
+
+
+def package_cursor(updated_at: datetime, package_id: uuid.UUID) -> str:
+    """Cursor of a package in the most-recently-updated ordering."""
+    return _encode("p", [updated_at.isoformat(), str(package_id)])
+
+
+def parse_package_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Keyset position encoded by ``package_cursor``."""
+    values = _decode(cursor, "p")
+    try:
+        return datetime.fromisoformat(str(values[0])), uuid.UUID(str(values[1]))
+    except (ValueError, IndexError):
+        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"}) from None
+
+
+def number_cursor(kind: str, number: int) -> str:
+    """Cursor of an integer-keyed item (a version number, an event id)."""
+    return _encode(kind, [number])
+
+
+def parse_number_cursor(cursor: str, kind: str) -> int:
+    """The integer key encoded by ``number_cursor``."""
+    values = _decode(cursor, kind)
+    if len(values) != 1 or not isinstance(values[0], int):
+        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
+    return values[0]

@@ -1,0 +1,55 @@
+"""The GraphQL schema with its protective extensions (caches, limits, error masking)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from api.mutations import Mutation
+from api.queries import Query
+from api.types.packages import Event, Package
+from api.types.versions import Version
+from trainpack.settings import Settings
+
+
+class CloseReadSession(SchemaExtension):
+    """Release the request's read session once the operation has been executed."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if context is not None and hasattr(context, "close"):
+            await context.close()
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Mask errors that came from a bug, keep deliberate GraphQL errors (limits, auth, syntax)."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema with limits taken from the settings."""
+    # strawberry accepts extension instances; its annotation only names classes and factories.
+    extensions: list[Any] = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
+        CloseReadSession,
+    ]
+    return strawberry.Schema(query=Query, mutation=Mutation, types=[Package, Version, Event], extensions=extensions)

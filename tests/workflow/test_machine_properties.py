@@ -1,0 +1,303 @@
+"""Invariants of the state machine over random sequences of saves, completions, opens and publishes.
+
+- a published version never changes: every write raises ``VersionImmutableError`` and
+  leaves it equal to what it was;
+- the revision only grows, by exactly one on every write that changes something, and a
+  write that changes nothing returns the state as it was;
+- no step is IN_PROGRESS, nor current, while an earlier step is not COMPLETE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from workflow.errors import NothingToPublishError, StepLockedError, ValidationFailedError, VersionImmutableError
+from workflow.facts import NO_FACTS, Facts, ModelFacts
+from workflow.hashing import content_hash
+from workflow.issues import IssueCode
+from workflow.machine import (
+    StepState,
+    StepStatus,
+    Transition,
+    VersionState,
+    VersionStatus,
+    complete,
+    new_draft,
+    open_step,
+    publish,
+    reopen,
+    save,
+)
+from workflow.steps import STEP_ORDER, Block, PackageContent, Step, parse_block
+
+START = datetime(2026, 1, 26, tzinfo=UTC)
+MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj"})
+
+
+def _facts(context_length: int) -> Facts:
+    return Facts(
+        model=ModelFacts("4e20de3f00c0ffee", context_length=context_length, module_names=MODULES),
+        dataset_columns={0: frozenset({"text"}), 1: frozenset({"text"})},
+        secret_names=frozenset({"HF_TOKEN"}),
+        estimate_fits={"a10g-small": True, "t4-small": False},
+    )
+
+
+# Facts change between calls (a model re-resolved, a profile arriving), which is what makes
+# later steps turn ERROR on re-validation.
+FACTS = st.sampled_from([_facts(8192), _facts(2048), _facts(1024), NO_FACTS])
+
+_INSTRUCTION = {"source": "HUB", "repoId": "tatsu-lab/alpaca", "format": "INSTRUCTION"}
+_SPACE = {"owner": "acme", "name": "trainer", "hardware": "a10g-small"}
+# Per step: blocks that can complete (depending on the facts and the other steps), then
+# blocks that are partial or break a rule.
+VALID_BLOCKS: dict[Step, list[dict[str, Any]]] = {
+    Step.MODEL: [
+        {"source": "HUB", "repoId": "meta-llama/Llama-3.2-1B"},
+        {"source": "HUB", "repoId": "acme/tiny", "revision": "v2"},
+        {"source": "LOCAL", "path": "/models/llama"},
+    ],
+    Step.CONFIG: [
+        {"method": "FULL", "trainer": "SFT", "epochs": 1, "learningRate": 2e-5, "batchSize": 8, "maxSeqLength": 1024},
+        {"method": "LORA", "trainer": "SFT", "epochs": 3, "learningRate": 2e-4, "batchSize": 4, "maxSeqLength": 4096,
+         "lora": {"r": 16, "targetModules": ["q_proj", "v_proj"]}},
+        {"method": "QLORA", "trainer": "DPO", "epochs": 2, "learningRate": 1e-4, "batchSize": 2, "maxSeqLength": 2048,
+         "quantBits": 4, "precision": "bf16", "lora": {"r": 8, "targetModules": ["all-linear"]}},
+    ],
+    Step.DATASET: [
+        {"sources": [{**_INSTRUCTION, "columnMapping": {"prompt": "q", "completion": "a"}}]},
+        {"sources": [{"source": "UPLOAD", "uploadId": "up_1", "format": "PREFERENCE",
+                      "columnMapping": {"prompt": "p", "chosen": "c", "rejected": "r"}}]},
+        {"sources": [{"source": "LOCAL", "path": "/data/x.jsonl", "format": "COMPLETION",
+                      "columnMapping": {"text": "text"}, "weight": 0.5}], "eval": {"mode": "FRACTION", "fraction": 0.1}},
+    ],
+    Step.DEPLOY: [
+        {"target": "LOCAL_BUNDLE"},
+        {"target": "HF_SPACE", "space": _SPACE, "hubTokenSecret": "HF_TOKEN"},
+        {"target": "LOCAL_BUNDLE", "pushTo": "acme/out", "budgetUsd": 10.0},
+    ],
+}
+OTHER_BLOCKS: dict[Step, list[dict[str, Any]]] = {
+    Step.MODEL: [{}, {"source": "HUB"}, {"source": "HUB", "repoId": "not a repo"}],
+    Step.CONFIG: [
+        {},
+        {"epochs": 0},
+        {"method": "QLORA", "trainer": "SFT", "epochs": 2, "learningRate": 1e-4, "batchSize": 2, "maxSeqLength": 512,
+         "quantBits": 8, "lora": {"r": 8}},
+    ],
+    Step.DATASET: [{}, {"sources": []}, {"sources": [{**_INSTRUCTION, "columnMapping": {"prompt": "q"}, "weight": 0}]}],
+    Step.DEPLOY: [{}, {"target": "HF_SPACE", "space": {**_SPACE, "hardware": "t4-small"}, "hubTokenSecret": "X"}],
+}  # fmt: skip
+
+STEPS = st.sampled_from(STEP_ORDER)
+
+
+def blocks(step: Step) -> st.SearchStrategy[Block]:
+    """A block for ``step``: more often one that can complete, so sequences get deep."""
+    raw = st.one_of(st.sampled_from(VALID_BLOCKS[step]), st.sampled_from(VALID_BLOCKS[step] + OTHER_BLOCKS[step]))
+    return raw.map(lambda value: parse_block(step, value))
+
+
+def filled() -> st.SearchStrategy[dict[Step, Block]]:
+    """Every step filled with a block that can complete."""
+    return st.fixed_dictionaries(
+        {step: st.sampled_from(VALID_BLOCKS[step]).map(lambda value, s=step: parse_block(s, value)) for step in STEP_ORDER}
+    )
+
+
+@st.composite
+def patches(draw: st.DrawFn) -> dict[Step, Block]:
+    """Blocks for a random subset of the steps."""
+    chosen = draw(st.lists(STEPS, min_size=1, max_size=4, unique=True))
+    return {step: draw(blocks(step)) for step in chosen}
+
+
+class DraftMachine(RuleBasedStateMachine):
+    """One package: a draft edited at random, published, reopened, and its published versions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = new_draft()
+        self.published: list[tuple[VersionState, VersionState]] = []
+        self.clock = START
+
+    @initialize(patch=st.one_of(st.just({}), filled()), facts=FACTS)
+    def start(self, patch: dict[Step, Block], facts: Facts) -> None:
+        """Start empty, or with every block filled so that sequences reach publishing."""
+        self._apply(lambda state: save(state, patch, facts))
+
+    def _now(self) -> datetime:
+        self.clock += timedelta(minutes=1)
+        return self.clock
+
+    def _apply(self, write: Callable[[VersionState], Transition]) -> None:
+        """Run a write on the current version and check how the revision moved."""
+        before = self.state
+        if before.status is VersionStatus.PUBLISHED:
+            self._assert_refused(before, write)
+            return
+        try:
+            result = write(before)
+        except (StepLockedError, ValidationFailedError):
+            return
+        if result.changed:
+            assert result.state.revision == before.revision + 1
+        else:
+            assert result.state == before
+        assert result.state.number == before.number
+        assert result.state.status is VersionStatus.DRAFT
+        self.state = result.state
+
+    @staticmethod
+    def _assert_refused(version: VersionState, write: Callable[[VersionState], object]) -> None:
+        snapshot = version
+        try:
+            write(version)
+        except VersionImmutableError as exc:
+            assert exc.version_number == version.number
+        else:
+            raise AssertionError("a write to a published version was accepted")
+        assert version == snapshot
+
+    @rule(patch=patches(), facts=FACTS)
+    def save_blocks(self, patch: dict[Step, Block], facts: Facts) -> None:
+        self._apply(lambda state: save(state, patch, facts))
+
+    @rule(step=STEPS, facts=FACTS)
+    def complete_step(self, step: Step, facts: Facts) -> None:
+        before = self.state
+        now = self._now()
+        self._apply(lambda state: complete(state, step, facts, now))
+        if before.status is VersionStatus.DRAFT and not before.blockers(step):
+            assert self.state.step(step).status in (StepStatus.COMPLETE, StepStatus.ERROR)
+            assert self.state.revision == before.revision + 1
+            if self.state.step(step).status is StepStatus.COMPLETE:
+                assert self.state.step(step).completed_at == now
+
+    @rule(facts=FACTS)
+    def complete_the_current_step(self, facts: Facts) -> None:
+        # Completing the step the wizard shows gets sequences deep into the workflow quickly.
+        now = self._now()
+        self._apply(lambda state: complete(state, state.current_step, facts, now))
+
+    @precondition(lambda self: self.state.status is VersionStatus.DRAFT and self.state.current_step is not Step.MODEL)
+    @rule(data=st.data(), facts=FACTS)
+    def recomplete_an_earlier_step(self, data: st.DataObject, facts: Facts) -> None:
+        # The user goes back to a finished step and completes it again, maybe under new facts.
+        step = data.draw(st.sampled_from(STEP_ORDER[: self.state.current_step.position]))
+        now = self._now()
+        self._apply(lambda state: complete(state, step, facts, now))
+
+    @rule(step=STEPS)
+    def open_a_step(self, step: Step) -> None:
+        before = self.state
+        self._apply(lambda state: open_step(state, step))
+        if before.status is VersionStatus.DRAFT:
+            # Opening succeeds exactly when the step is unlocked.
+            assert (self.state.current_step is step) is (not before.blockers(step) or before.current_step is step)
+
+    @rule(facts=FACTS)
+    def publish_draft(self, facts: Facts) -> None:
+        self._publish(facts)
+
+    @rule(facts=FACTS)
+    def click_through_and_publish(self, facts: Facts) -> None:
+        """Complete the current step until all are complete or one fails, then publish."""
+        for _ in STEP_ORDER:
+            if self.state.status is VersionStatus.PUBLISHED:
+                break
+            now = self._now()
+            self._apply(lambda state: complete(state, state.current_step, facts, now))
+        self._publish(facts)
+
+    def _publish(self, facts: Facts) -> None:
+        draft = self.state
+        if draft.status is VersionStatus.PUBLISHED:
+            self._assert_refused(draft, lambda state: publish(state, facts, None))
+            return
+        latest = content_hash(self.published[-1][0].content) if self.published else None
+        try:
+            result = publish(draft, facts, latest)
+        except ValidationFailedError as exc:
+            incomplete = {issue.path for issue in exc.issues if issue.code is IssueCode.STEP_INCOMPLETE}
+            assert incomplete == {s.value for s in STEP_ORDER if draft.step(s).status is not StepStatus.COMPLETE}
+            return
+        except NothingToPublishError as exc:
+            assert exc.reason == "UNCHANGED"
+            assert content_hash(draft.content) == latest
+            return
+        assert all(draft.step(step).status is StepStatus.COMPLETE for step in STEP_ORDER)
+        assert result.status is VersionStatus.PUBLISHED
+        assert result.revision == draft.revision + 1
+        assert result.content == draft.content
+        # Keep an independent copy to compare with, rebuilt from the stored forms.
+        self.published.append((result, _rebuilt(result)))
+        self.state = result
+
+    @precondition(lambda self: self.state.status is VersionStatus.PUBLISHED)
+    @rule()
+    def reopen_latest(self) -> None:
+        source = self.state
+        draft = reopen(source, number=source.number + 1, revision=1)
+        assert draft.status is VersionStatus.DRAFT
+        assert draft.content == source.content
+        assert source.status is VersionStatus.PUBLISHED
+        self.state = draft
+
+    @precondition(lambda self: bool(self.published))
+    @rule(data=st.data(), patch=patches(), step=STEPS, facts=FACTS)
+    def write_to_a_published_version(self, data: st.DataObject, patch: dict[Step, Block], step: Step, facts: Facts) -> None:
+        version, _ = data.draw(st.sampled_from(self.published))
+        writes: list[Callable[[VersionState], object]] = [
+            lambda state: save(state, patch, facts),
+            lambda state: complete(state, step, facts, self._now()),
+            lambda state: open_step(state, step),
+            lambda state: publish(state, facts, None),
+        ]
+        for write in writes:
+            self._assert_refused(version, write)
+
+    @invariant()
+    def published_versions_never_change(self) -> None:
+        for version, copy in self.published:
+            assert version.status is VersionStatus.PUBLISHED
+            assert version == copy
+            assert all(step_state.status is StepStatus.COMPLETE for step_state in version.steps)
+
+    @invariant()
+    def no_step_is_started_behind_an_incomplete_one(self) -> None:
+        state = self.state
+        for step in STEP_ORDER:
+            if state.step(step).status is StepStatus.IN_PROGRESS:
+                assert not state.blockers(step), (step, [s.status for s in state.steps])
+        assert not state.blockers(state.current_step), (state.current_step, [s.status for s in state.steps])
+
+    @invariant()
+    def complete_steps_carry_no_errors_and_errored_steps_some(self) -> None:
+        for step_state in self.state.steps:
+            if step_state.status is StepStatus.COMPLETE:
+                assert step_state.errors == ()
+            if step_state.status is StepStatus.ERROR:
+                assert step_state.errors
+
+
+def _rebuilt(version: VersionState) -> VersionState:
+    states = version.states_json()
+    steps = tuple(StepState.from_json(states[step.value]) for step in STEP_ORDER)
+    return VersionState(
+        status=version.status,
+        content=PackageContent.from_json(version.content.to_json()),
+        steps=(steps[0], steps[1], steps[2], steps[3]),
+        current_step=version.current_step,
+        revision=version.revision,
+        number=version.number,
+    )
+
+
+TestDraftMachine = DraftMachine.TestCase

@@ -1,0 +1,5 @@
+"""``python -m trainpack``."""
+
+from trainpack.cli import main
+
+main()

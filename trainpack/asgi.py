@@ -1,0 +1,16 @@
+"""The ASGI entry point for uvicorn (``trainpack.asgi:app`` with ``--factory``)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp
+
+from api.app import create_app, with_limits
+from trainpack.logging import configure_logging
+from trainpack.settings import load_settings
+
+
+def app() -> ASGIApp:
+    """Build the application from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return with_limits(create_app(settings), settings)

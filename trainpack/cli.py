@@ -1,0 +1,165 @@
+"""The ``trainpack`` command: serve, migrate, manage tokens, export the schema, run a dev instance."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from trainpack.settings import Settings, load_settings
+from workflow.access import Scope
+
+app = typer.Typer(help="trainpack: build, version and deploy fine-tuning training packages.", no_args_is_help=True)
+token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _database_url(settings: Settings) -> str:
+    if not settings.database_url:
+        typer.echo("DATABASE_URL is not set (use `trainpack dev` for an embedded database).", err=True)
+        raise typer.Exit(2)
+    return settings.database_url
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API with uvicorn (needs DATABASE_URL; the schema must be migrated)."""
+    settings = load_settings()
+    _database_url(settings)
+    uvicorn.run(
+        "trainpack.asgi:app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def migrate(
+    direction: Annotated[str, typer.Argument(help="upgrade or downgrade")] = "upgrade",
+    revision: Annotated[str | None, typer.Argument(help="Target revision (head / base by default).")] = None,
+) -> None:
+    """Apply (or revert) database migrations."""
+    from trainpack import migrations
+
+    url = _database_url(load_settings())
+    if direction == "upgrade":
+        migrations.upgrade(url, revision or "head")
+    elif direction == "downgrade":
+        migrations.downgrade(url, revision or "base")
+    else:
+        raise typer.BadParameter("direction must be 'upgrade' or 'downgrade'")
+
+
+@token_app.command("create")
+def token_create(
+    organisation: Annotated[str, typer.Option("--org", help="Organisation name (created if new).")],
+    name: Annotated[str, typer.Option(help="A label for the token.")] = "cli",
+    scope: Annotated[
+        list[str] | None, typer.Option(help="Scopes (repeatable): read write publish deploy admin.")
+    ] = None,
+) -> None:
+    """Create a token and print its secret (shown only now)."""
+    try:
+        scopes = [Scope(value) for value in (scope or ["read", "write", "publish"])]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    issued = asyncio.run(_issue(_database_url(load_settings()), organisation, name, scopes))
+    typer.echo(issued)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (id, organisation, name, scopes, state); never their secrets."""
+    for line in asyncio.run(_list(_database_url(load_settings()))):
+        typer.echo(line)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")]) -> None:
+    """Revoke a token at once."""
+    try:
+        parsed = uuid.UUID(token_id)
+    except ValueError:
+        raise typer.BadParameter("not a token id") from None
+    if not asyncio.run(_revoke(_database_url(load_settings()), parsed)):
+        typer.echo("No active token with that id.", err=True)
+        raise typer.Exit(1)
+    typer.echo("revoked")
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path, typer.Option(help="Where to write the SDL.")] = Path("schema.graphql"),
+    check: Annotated[bool, typer.Option(help="Only compare; exit 1 when the file differs.")] = False,
+) -> None:
+    """Write the GraphQL schema (SDL) generated from the code."""
+    from api.schema import build_schema
+
+    sdl = build_schema(Settings()).as_str() + "\n"
+    if check:
+        if not output.exists() or output.read_text() != sdl:
+            typer.echo(f"{output} is out of date; run `trainpack export-schema`.", err=True)
+            raise typer.Exit(1)
+        return
+    output.write_text(sdl)
+
+
+@app.command()
+def dev(
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run a complete local instance: embedded PostgreSQL if no DATABASE_URL, migrations, a token, GraphiQL."""
+    from trainpack.dev import run_dev
+
+    run_dev(load_settings(), port=port)
+
+
+async def _issue(url: str, organisation: str, name: str, scopes: list[Scope]) -> str:
+    from trainpack.database import unit_of_work
+    from workflow import tokens
+
+    async with unit_of_work(url) as uow:
+        issued = await tokens.issue(uow, organisation, name, scopes)
+    return issued.secret
+
+
+async def _list(url: str) -> list[str]:
+    from trainpack.database import unit_of_work
+    from workflow import tokens
+
+    async with unit_of_work(url) as uow:
+        rows = await tokens.list_all(uow)
+    return [
+        f"{token.id}  {organisation.name}  {token.name}  {','.join(token.scopes)}  "
+        f"{'revoked' if token.revoked_at else 'active'}  {token.prefix}…"
+        for token, organisation in rows
+    ]
+
+
+async def _revoke(url: str, token_id: uuid.UUID) -> bool:
+    from trainpack.database import unit_of_work
+    from workflow import tokens
+
+    async with unit_of_work(url) as uow:
+        return await tokens.revoke(uow, token_id)
+
+
+def main() -> None:
+    """Entry point for ``python -m trainpack``."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app(prog_name="trainpack")
+    sys.exit(0)

@@ -1,0 +1,133 @@
+"""Use cases on packages themselves: create, rename, archive, unarchive, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import replace
+
+from db.models import Package, Version
+from db.uow import UnitOfWork
+from workflow import machine
+from workflow.access import Actor, Scope
+from workflow.drafts import utcnow
+from workflow.errors import NameTakenError, NotFoundError, OperationRefusedError, ValidationFailedError
+from workflow.events import EventBatch, EventType
+from workflow.facts import NO_FACTS
+from workflow.issues import Issue, IssueCode
+from workflow.naming import auto_name, first_free, name_problem
+from workflow.records import write_state
+from workflow.steps import parse_patch
+
+
+async def create(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    steps: Mapping[str, object] | None = None,
+) -> tuple[Package, Version]:
+    """A new package with draft v1 (step 1 open), named automatically unless ``name`` is given."""
+    actor.require(Scope.WRITE)
+    state = machine.new_draft()
+    if steps:
+        state = machine.save(state, parse_patch(steps), NO_FACTS).state
+        state = replace(state, revision=1)
+    if name is not None:
+        _check_name(name)
+    now = utcnow()
+    package = Package(
+        id=uuid.uuid4(),
+        organisation_id=actor.organisation_id,
+        description=description or "",
+        created_at=now,
+        updated_at=now,
+        created_by=actor.label,
+        name_is_custom=name is not None,
+    )
+    if name is not None:
+        if await uow.packages.name_taken(actor.organisation_id, name):
+            raise NameTakenError(name)
+        package.name = name
+    else:
+        wanted = auto_name(state.content, now.date())
+        await uow.packages.lock_names(actor.organisation_id)
+        package.name = first_free(wanted, await uow.packages.names_starting_with(actor.organisation_id, wanted))
+    version = Version(
+        id=uuid.uuid4(),
+        package_id=package.id,
+        organisation_id=actor.organisation_id,
+        created_by=actor.label,
+        created_at=now,
+        saved_at=now,
+    )
+    write_state(version, state)
+    uow.packages.add(package)
+    await uow.session.flush([package])
+    uow.versions.add(version)
+    events = EventBatch(actor)
+    events.add(EventType.PACKAGE_CREATED, package.id, name=package.name, versionId=str(version.id))
+    await uow.events.append_many(events.rows)
+    return package, version
+
+
+async def rename(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID, name: str) -> Package:
+    """Give the package an explicit name; it stops following the selections."""
+    actor.require(Scope.WRITE)
+    _check_name(name)
+    package = await _locked(uow, actor, package_id)
+    if package.name == name and package.name_is_custom:
+        return package
+    if await uow.packages.name_taken(actor.organisation_id, name, excluding=package.id):
+        raise NameTakenError(name)
+    events = EventBatch(actor)
+    events.add(EventType.PACKAGE_RENAMED, package.id, name=name, previousName=package.name, automatic=False)
+    package.name = name
+    package.name_is_custom = True
+    package.updated_at = utcnow()
+    await uow.events.append_many(events.rows)
+    return package
+
+
+async def set_archived(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID, *, archived: bool) -> Package:
+    """Archive (hide from the default listing, refuse edits) or unarchive a package."""
+    actor.require(Scope.WRITE)
+    package = await _locked(uow, actor, package_id)
+    if (package.archived_at is not None) == archived:
+        return package
+    now = utcnow()
+    package.archived_at = now if archived else None
+    package.updated_at = now
+    events = EventBatch(actor)
+    events.add(EventType.PACKAGE_ARCHIVED if archived else EventType.PACKAGE_UNARCHIVED, package.id)
+    await uow.events.append_many(events.rows)
+    return package
+
+
+async def delete(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID) -> uuid.UUID:
+    """Delete a package that was never published (published versions are kept forever)."""
+    actor.require(Scope.WRITE)
+    package = await _locked(uow, actor, package_id)
+    if await uow.versions.latest_published(package.id) is not None:
+        raise OperationRefusedError(
+            "PACKAGE_PUBLISHED", "A package with published versions cannot be deleted; archive it instead."
+        )
+    events = EventBatch(actor)
+    events.add(EventType.PACKAGE_DELETED, package.id, name=package.name)
+    await uow.packages.delete(package)
+    await uow.events.append_many(events.rows)
+    return package.id
+
+
+async def _locked(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID) -> Package:
+    locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
+    if locked is None:
+        raise NotFoundError(str(package_id))
+    return locked.package
+
+
+def _check_name(name: str) -> None:
+    problem = name_problem(name)
+    if problem:
+        raise ValidationFailedError([Issue("name", IssueCode.NAME_INVALID, problem)])
