@@ -51,7 +51,7 @@ def _facts(context_length: int) -> Facts:
 
 # Facts change between calls (a model re-resolved, a profile arriving), which is what makes
 # later steps turn ERROR on re-validation.
-FACTS = st.sampled_from([_facts(8192), _facts(2048), _facts(1024), NO_FACTS])
+FACTS = st.sampled_from([_facts(8192), _facts(2048), NO_FACTS])
 
 _INSTRUCTION = {"source": "HUB", "repoId": "tatsu-lab/alpaca", "format": "INSTRUCTION"}
 _SPACE = {"owner": "acme", "name": "trainer", "hardware": "a10g-small"}
@@ -64,7 +64,7 @@ VALID_BLOCKS: dict[Step, list[dict[str, Any]]] = {
         {"source": "LOCAL", "path": "/models/llama"},
     ],
     Step.CONFIG: [
-        {"method": "FULL", "trainer": "SFT", "epochs": 1, "learningRate": 2e-5, "batchSize": 8, "maxSeqLength": 1024},
+        {"method": "FULL", "trainer": "SFT", "epochs": 1, "learningRate": 2e-5, "batchSize": 8, "maxSeqLength": 4096},
         {"method": "LORA", "trainer": "SFT", "epochs": 3, "learningRate": 2e-4, "batchSize": 4, "maxSeqLength": 4096,
          "lora": {"r": 16, "targetModules": ["q_proj", "v_proj"]}},
         {"method": "QLORA", "trainer": "DPO", "epochs": 2, "learningRate": 1e-4, "batchSize": 2, "maxSeqLength": 2048,

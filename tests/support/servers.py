@@ -1,0 +1,96 @@
+"""Real HTTP servers for tests: uvicorn in a thread of this process, or in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from api.app import create_app, with_limits
+from trainpack.settings import Settings
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_ready(base_url: str, timeout: float = 30.0) -> None:
+    """Poll ``/readyz`` until the service answers ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{base_url} did not become ready")
+
+
+@dataclass
+class InProcessServer:
+    """uvicorn serving the real app on a real port, from a background thread."""
+
+    base_url: str
+    server: uvicorn.Server
+
+    @property
+    def graphql_url(self) -> str:
+        """The GraphQL endpoint."""
+        return f"{self.base_url}/graphql"
+
+    @classmethod
+    @contextmanager
+    def start(cls, database_url: str, **overrides: object) -> Iterator[InProcessServer]:
+        """Serve until the block exits."""
+        settings = Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
+        port = free_port()
+        config = uvicorn.Config(with_limits(create_app(settings), settings), host="127.0.0.1", port=port,
+                                log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_ready(base_url)
+            yield cls(base_url, server)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+@contextmanager
+def subprocess_server(database_url: str, **env: str) -> Iterator[str]:
+    """``trainpack serve`` in its own process; yields the base URL."""
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, "TRAINPACK_LOG_LEVEL": "WARNING", **env}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "trainpack", "serve", "--port", str(port)],
+            env=environment, stdout=log, stderr=log,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_until_ready(base_url)
+            except TimeoutError:
+                log.seek(0)
+                raise TimeoutError(log.read().decode(errors="replace")[-4000:]) from None
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
