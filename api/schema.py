@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -42,14 +41,14 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with limits taken from the settings."""
-    # strawberry accepts extension instances; its annotation only names classes and factories.
-    extensions: list[Any] = [
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
+    # Factories: a fresh extension per request (parser and validation caches are module-level).
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
         CloseReadSession,
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, types=[Package, Version, Event], extensions=extensions)

@@ -37,6 +37,7 @@ from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
 from workflow.steps import Block, ConfigStepData, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
+from workflow.text import require_storable
 
 
 class SaveTrigger(StrEnum):
@@ -85,6 +86,7 @@ async def save(
 ) -> DraftOutcome:
     """Store partial step data; edited steps reopen and later complete steps re-validate."""
     actor.require(Scope.WRITE)
+    require_storable(idempotencyKey=idempotency_key)
     blocks: dict[Step, Block] = parse_patch(steps)
     if config_preset is not None:
         overrides = blocks.get(Step.CONFIG)
@@ -128,13 +130,17 @@ async def save(
     _status_events(events, space.package.id, version, transition)
     outcome = await _finish(uow, space.package, version, transition.state, events, now)
     if idempotency_key is not None:
-        await uow.idempotency.put(
-            actor.organisation_id,
-            idempotency_key,
-            "saveDraft",
-            request_hash,
-            {"versionId": str(version.id), "revision": outcome.revision, "savedAt": now.isoformat(), "changed": True},
-        )
+        first_answer = {
+            "versionId": str(version.id),
+            "revision": outcome.revision,
+            "savedAt": now.isoformat(),
+            "errors": [issue.as_dict() for issue in outcome.errors],
+            "warnings": [issue.as_dict() | {"severity": issue.severity.value} for issue in outcome.warnings],
+        }
+        if not await uow.idempotency.put(
+            actor.organisation_id, idempotency_key, "saveDraft", request_hash, first_answer
+        ):
+            raise IdempotencyKeyReusedError(idempotency_key)
     return outcome
 
 
@@ -182,6 +188,7 @@ async def publish(
 ) -> DraftOutcome:
     """Publish the draft as an immutable version after a final re-validation."""
     actor.require(Scope.PUBLISH)
+    require_storable(changelog=changelog)
     space = await _open_for_write(uow, actor, target, expected_revision, open_draft=False)
     if space.draft is None:
         raise NothingToPublishError("NO_DRAFT", "The package has no draft; edit it to open one.")

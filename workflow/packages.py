@@ -18,6 +18,7 @@ from workflow.issues import Issue, IssueCode
 from workflow.naming import auto_name, first_free, name_problem
 from workflow.records import write_state
 from workflow.steps import parse_patch
+from workflow.text import require_storable
 
 
 async def create(
@@ -30,6 +31,7 @@ async def create(
 ) -> tuple[Package, Version]:
     """A new package with draft v1 (step 1 open), named automatically unless ``name`` is given."""
     actor.require(Scope.WRITE)
+    require_storable(name=name, description=description)
     state = machine.new_draft()
     if steps:
         state = machine.save(state, parse_patch(steps), NO_FACTS).state
@@ -64,7 +66,7 @@ async def create(
     )
     write_state(version, state)
     uow.packages.add(package)
-    await uow.session.flush([package])
+    await uow.session.flush()  # the package row must exist before its version (no ORM relationship orders them)
     uow.versions.add(version)
     events = EventBatch(actor)
     events.add(EventType.PACKAGE_CREATED, package.id, name=package.name, versionId=str(version.id))

@@ -17,6 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from workflow.errors import ValidationFailedError
 from workflow.issues import Issue, IssueCode
+from workflow.text import require_storable
 
 
 class Step(StrEnum):
@@ -208,6 +209,7 @@ def parse_block(step: Step, raw: object) -> Block:
 
 def parse_patch(raw: Mapping[str, object]) -> dict[Step, Block]:
     """Validate a save's step blocks, reporting every shape error of every step at once."""
+    require_storable(**{str(key): value for key, value in raw.items()})
     blocks: dict[Step, Block] = {}
     issues: list[Issue] = []
     for key, value in raw.items():

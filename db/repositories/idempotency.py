@@ -29,14 +29,18 @@ class IdempotencyRepository:
 
     async def put(
         self, organisation_id: uuid.UUID, key: str, operation: str, request_hash: str, response: dict[str, Any]
-    ) -> None:
-        """Remember the answer; the primary key makes a concurrent duplicate fail the later transaction."""
-        await self._session.execute(
-            insert(IdempotencyRecord).values(
+    ) -> bool:
+        """Remember the answer; ``False`` when the key is already taken (by a concurrent request)."""
+        result = await self._session.execute(
+            insert(IdempotencyRecord)
+            .values(
                 organisation_id=organisation_id,
                 key=key,
                 operation=operation,
                 request_hash=request_hash,
                 response=response,
             )
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key)
         )
+        return result.first() is not None

@@ -114,7 +114,7 @@ class PackageRepository:
             draft = exists().where(Version.package_id == Package.id, Version.status == "DRAFT")
             query = query.where(draft if filters.has_draft else ~draft)
         if filters.search:
-            escaped = filters.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            escaped = filters.search.replace("\x00", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(Package.name.ilike(f"%{escaped}%"))
         if after is not None:
             query = query.where(tuple_(Package.updated_at, Package.id) < tuple_(*after))

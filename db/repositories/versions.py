@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Version
@@ -72,7 +73,7 @@ class VersionRepository:
             select(Version)
             .where(Version.package_id.in_(package_ids), Version.status == "PUBLISHED")
             .order_by(Version.package_id, Version.number.desc())
-            .distinct(Version.package_id)
+            .ext(distinct_on(Version.package_id))
         )
         return {version.package_id: version for version in rows}
 

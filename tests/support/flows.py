@@ -1,0 +1,72 @@
+"""Small client-side flows shared by API tests (create, fill, complete, publish)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support import documents as docs
+from tests.support.content import STEP_NAMES, VALID_STEPS
+from tests.support.graphql import Api
+
+
+async def create_package(api: Api, steps: dict[str, Any] | None = None, name: str | None = None) -> tuple[str, int]:
+    """A new package's id and its draft's revision."""
+    payload: dict[str, Any] = {}
+    if steps is not None:
+        payload["steps"] = steps
+    if name is not None:
+        payload["name"] = name
+    created = (await api.execute(docs.CREATE, input=payload))["createPackage"]
+    assert created["__typename"] == "PackageCreated", created
+    return created["package"]["id"], created["draft"]["revision"]
+
+
+async def save(api: Api, target: str, revision: int, steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The saveDraft result."""
+    result: dict[str, Any] = (
+        await api.execute(docs.SAVE, input={"id": target, "expectedRevision": revision, "steps": steps, **extra})
+    )["saveDraft"]
+    return result
+
+
+async def complete(api: Api, target: str, revision: int, step: str) -> dict[str, Any]:
+    """The completeStep result."""
+    result: dict[str, Any] = (
+        await api.execute(docs.COMPLETE, input={"id": target, "expectedRevision": revision, "step": step})
+    )["completeStep"]
+    return result
+
+
+async def publish(api: Api, target: str, revision: int, changelog: str | None = None) -> dict[str, Any]:
+    """The publishVersion result."""
+    result: dict[str, Any] = (
+        await api.execute(docs.PUBLISH, input={"id": target, "expectedRevision": revision, "changelog": changelog})
+    )["publishVersion"]
+    return result
+
+
+async def complete_all(api: Api, package_id: str, revision: int) -> int:
+    """Store valid data in every step and complete them in order; the final revision."""
+    saved = await save(api, package_id, revision, VALID_STEPS)
+    assert saved["__typename"] == "DraftUpdated", saved
+    revision = saved["revision"]
+    for step in STEP_NAMES:
+        done = await complete(api, package_id, revision, step)
+        assert done["__typename"] == "DraftUpdated", done
+        revision = done["revision"]
+    return revision
+
+
+async def published_package(api: Api) -> tuple[str, int]:
+    """A package with version 1 published and no draft; its id and current revision."""
+    package_id, revision = await create_package(api)
+    revision = await complete_all(api, package_id, revision)
+    published = await publish(api, package_id, revision, "v1")
+    assert published["__typename"] == "VersionPublished", published
+    return package_id, published["version"]["revision"]
+
+
+async def node(api: Api, object_id: str) -> dict[str, Any] | None:
+    """The package view of ``node(id)``."""
+    result: dict[str, Any] | None = (await api.execute(docs.PACKAGE, id=object_id))["node"]
+    return result
