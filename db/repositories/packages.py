@@ -36,14 +36,11 @@ class PackageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(
-        self, organisation_id: uuid.UUID, package_id: uuid.UUID, *, for_update: bool = False
-    ) -> Package | None:
-        """The package if it belongs to the organisation; ``for_update`` serialises writers on it."""
-        query = select(Package).where(Package.id == package_id, Package.organisation_id == organisation_id)
-        if for_update:
-            query = query.with_for_update()
-        package: Package | None = await self._session.scalar(query)
+    async def get(self, organisation_id: uuid.UUID, package_id: uuid.UUID) -> Package | None:
+        """The package if it belongs to the organisation."""
+        package: Package | None = await self._session.scalar(
+            select(Package).where(Package.id == package_id, Package.organisation_id == organisation_id)
+        )
         return package
 
     async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Package]:
@@ -69,18 +66,27 @@ class PackageRepository:
         return (await self._session.scalar(query)) is not None
 
     async def lock_with_draft(self, organisation_id: uuid.UUID, package_id: uuid.UUID) -> LockedPackage | None:
-        """Lock the package (serialising every writer of it) and fetch its draft in the same round trip."""
-        row = (
-            await self._session.execute(
-                select(Package, Version)
-                .outerjoin(Version, (Version.package_id == Package.id) & (Version.status == "DRAFT"))
-                .where(Package.id == package_id, Package.organisation_id == organisation_id)
-                .with_for_update(of=Package)
-                # Rows read before the lock was granted may be stale in the identity map.
-                .execution_options(populate_existing=True)
-            )
-        ).first()
-        return LockedPackage(row[0], row[1]) if row else None
+        """Lock the package (serialising every writer of it), then read its draft.
+
+        Two statements on purpose: in READ COMMITTED a joined row read by the locking
+        statement comes from the snapshot taken before the lock wait, so a writer that
+        waited would see a stale draft. The second statement's snapshot is taken after
+        the lock is granted. ``populate_existing`` refreshes rows already in the session.
+        """
+        package: Package | None = await self._session.scalar(
+            select(Package)
+            .where(Package.id == package_id, Package.organisation_id == organisation_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if package is None:
+            return None
+        draft: Version | None = await self._session.scalar(
+            select(Version)
+            .where(Version.package_id == package_id, Version.status == "DRAFT")
+            .execution_options(populate_existing=True)
+        )
+        return LockedPackage(package, draft)
 
     async def lock_names(self, organisation_id: uuid.UUID) -> None:
         """Serialise automatic naming within the organisation until the transaction ends."""
