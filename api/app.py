@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,6 +28,7 @@ from trainpack.settings import Settings
 from workflow.tokens import authenticate
 
 log = structlog.get_logger(__name__)
+_request_sessions: ContextVar[list[AsyncSession]] = ContextVar("request_sessions")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -37,8 +40,20 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.services = services
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request (or websocket connection), then release its read sessions."""
+        sessions: list[AsyncSession] = []
+        reset = _request_sessions.set(sessions)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _request_sessions.reset(reset)
+            for session in sessions:
+                await session.close()
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         session = self.services.read_sessionmaker()
+        _request_sessions.get().append(session)
         secret = _bearer(request.headers.get("authorization"))
         actor = await authenticate(TokenRepository(session), secret) if secret else None
         return Context(

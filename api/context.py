@@ -65,9 +65,5 @@ class Context:
         """A new unit of work (one transaction) for a mutation."""
         return UnitOfWork(self.services.sessionmaker)
 
-    async def close(self) -> None:
-        """Release the read session at the end of the request."""
-        await self.read_session.close()
-
 
 Info = strawberry.Info[Context, None]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -23,16 +23,6 @@ from api.types.versions import Version
 from trainpack.settings import Settings
 
 
-class CloseReadSession(SchemaExtension):
-    """Release the request's read session once the operation has been executed."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        yield
-        context = self.execution_context.context
-        if context is not None and hasattr(context, "close"):
-            await context.close()
-
-
 def is_unexpected(error: GraphQLError) -> bool:
     """Mask errors that came from a bug, keep deliberate GraphQL errors (limits, auth, syntax)."""
     original = error.original_error
@@ -49,6 +39,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
-        CloseReadSession,
     ]
     return strawberry.Schema(query=Query, mutation=Mutation, types=[Package, Version, Event], extensions=extensions)

@@ -1,0 +1,90 @@
+"""A request costs a fixed number of database round trips, whatever it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from tests.conftest import issue_token
+from tests.support.content import CONFIG
+from tests.support.flows import complete, complete_all, create_package, publish, save
+from tests.support.graphql import Api
+from tests.support.servers import InProcessServer
+
+LISTING = """
+query { packages(first: 100) { edges { node {
+  name draft { number revision basedOn { number } package { name } steps { step status } }
+  latestPublishedVersion { number basedOn { number } }
+} } } }
+"""
+
+HISTORY = """
+query($id: ID!) { node(id: $id) { ... on Package {
+  name draft { number } latestPublishedVersion { number }
+  versions(first: 100) { edges { node { number status revision basedOn { number } package { name }
+                                         steps { step status } } } }
+} } }
+"""
+
+
+class StatementCounter:
+    """Counts SQL statements executed by any engine of this process (the in-process server's)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def statements() -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(Engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(Engine, "before_cursor_execute", counter)
+
+
+async def _package_with_versions(api: Api, published: int) -> str:
+    package_id, revision = await create_package(api)
+    revision = await complete_all(api, package_id, revision)
+    for number in range(published):
+        if number:
+            saved = await save(api, package_id, revision, {"config": {**CONFIG, "seed": number}})
+            revision = (await complete(api, package_id, saved["revision"], "CONFIG"))["revision"]
+        revision = (await publish(api, package_id, revision))["version"]["revision"]
+    saved = await save(api, package_id, revision, {"config": {**CONFIG, "seed": 999}})  # a draft on top
+    assert saved["__typename"] == "DraftUpdated"
+    return package_id
+
+
+async def _cost(api: Api, statements: StatementCounter, document: str, **variables: Any) -> int:
+    before = statements.count
+    await api.execute(document, **variables)
+    return statements.count - before
+
+
+async def test_listing_cost_does_not_grow_with_the_number_of_packages(
+    api_server: InProcessServer, database_url: str, statements: StatementCounter
+) -> None:
+    costs = []
+    for packages in (1, 6):
+        async with Api(api_server.graphql_url, await issue_token(database_url)) as api:
+            for _ in range(packages):
+                await _package_with_versions(api, published=1)
+            costs.append(await _cost(api, statements, LISTING))
+    assert costs[0] == costs[1], costs
+    assert costs[0] <= 6
+
+
+async def test_history_cost_does_not_grow_with_the_number_of_versions(
+    api: Api, statements: StatementCounter
+) -> None:
+    small = await _package_with_versions(api, published=1)
+    large = await _package_with_versions(api, published=5)
+    costs = [await _cost(api, statements, HISTORY, id=package_id) for package_id in (small, large)]
+    assert costs[0] == costs[1], costs
