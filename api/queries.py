@@ -10,14 +10,51 @@ from api.ids import encode
 from api.inputs import PackageFilterInput
 from api.pagination import package_cursor, page_size, parse_package_cursor
 from api.types.packages import Event, Package, event_page
+from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
 from db.repositories.packages import PackageFilter, PackageRepository
+
+NODE_TYPES: dict[str, type[Package] | type[Version] | type[Event]] = {
+    "Package": Package,
+    "Version": Version,
+    "Event": Event,
+}
+
+
+async def resolve_nodes(info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+    """Look up global ids of any node type, batching each type; malformed ids answer null."""
+    info.context.reader()
+    wanted: dict[str, list[str]] = {}
+    parsed: list[tuple[str, str] | None] = []
+    for raw in ids:
+        try:
+            global_id = relay.GlobalID.from_id(raw)
+        except (ValueError, TypeError):
+            parsed.append(None)
+            continue
+        if global_id.type_name not in NODE_TYPES:
+            parsed.append(None)
+            continue
+        parsed.append((global_id.type_name, global_id.node_id))
+        wanted.setdefault(global_id.type_name, []).append(global_id.node_id)
+    found: dict[tuple[str, str], relay.Node] = {}
+    for type_name, node_ids in wanted.items():
+        results = await NODE_TYPES[type_name].resolve_nodes(info=info, node_ids=node_ids)
+        for node_id, result in zip(node_ids, results, strict=True):
+            if result is not None:
+                found[(type_name, node_id)] = result
+    return [found.get(key) if key else None for key in parsed]
 
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any object by its global id (null if not yours).")
-    nodes: list[relay.Node | None] = relay.node(description="Objects by global id, in order.")
+    @strawberry.field(description="Any object by its global id (null if it is not yours or does not exist).")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        return (await resolve_nodes(info, [id]))[0]
+
+    @strawberry.field(description="Objects by global id, in order (null where not yours or not found).")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+        return await resolve_nodes(info, ids)
 
     @strawberry.field
     def viewer(self, info: Info) -> Viewer:
