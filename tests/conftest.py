@@ -34,9 +34,10 @@ def server_url() -> Iterator[str]:
         return
     from trainpack.embedded import embedded_database
 
-    with tempfile.TemporaryDirectory(prefix="trainpack-pg-") as folder, embedded_database(
-        Path(folder) / "pg", database="postgres"
-    ) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="trainpack-pg-") as folder,
+        embedded_database(Path(folder) / "pg", database="postgres") as url,
+    ):
         yield url
 
 
@@ -59,8 +60,12 @@ def api_server(database_url: str) -> Iterator[InProcessServer]:
 async def issue_token(database_url: str, scopes: list[Scope] | None = None, organisation: str | None = None) -> str:
     """A token of a new (or the named) organisation."""
     async with unit_of_work(database_url) as uow:
-        issued = await tokens.issue(uow, organisation or f"org-{uuid.uuid4().hex[:12]}", "test",
-                                    scopes or [Scope.READ, Scope.WRITE, Scope.PUBLISH])
+        issued = await tokens.issue(
+            uow,
+            organisation or f"org-{uuid.uuid4().hex[:12]}",
+            "test",
+            scopes or [Scope.READ, Scope.WRITE, Scope.PUBLISH],
+        )
     return issued.secret
 
 

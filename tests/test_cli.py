@@ -15,13 +15,14 @@ import httpx
 from tests.support.servers import free_port
 
 VIEWER = {"query": "{ viewer { organisation { name } scopes } }"}
-CREATE = {"query": "mutation { createPackage(input: {name: \"kept\"}) { __typename } }"}
+CREATE = {"query": 'mutation { createPackage(input: {name: "kept"}) { __typename } }'}
 PACKAGES = {"query": "{ packages { edges { node { name } } } }"}
 
 
 def _trainpack(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "trainpack", *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "trainpack", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_token_create_list_revoke(database_url: str) -> None:
@@ -35,19 +36,28 @@ def test_token_create_list_revoke(database_url: str) -> None:
     assert secret not in listed.stdout and "active" in line
     token_id = line.split()[0]
     assert _trainpack("token", "revoke", token_id, env=env).returncode == 0
-    assert "revoked" in next(line for line in _trainpack("token", "list", env=env).stdout.splitlines()
-                             if line.startswith(token_id))
+    assert "revoked" in next(
+        line for line in _trainpack("token", "list", env=env).stdout.splitlines() if line.startswith(token_id)
+    )
     assert _trainpack("token", "revoke", token_id, env=env).returncode == 1
     bad_scope = _trainpack("token", "create", "--org", "cli-org", "--scope", "root", env=env)
     assert bad_scope.returncode != 0
 
 
 def _start_dev(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "TRAINPACK_DATABASE_URL", "TRAINPACK_TEST_DATABASE_URL")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "TRAINPACK_DATABASE_URL", "TRAINPACK_TEST_DATABASE_URL")
+    }
     env |= {"TRAINPACK_DATA_DIR": str(data_dir), "TRAINPACK_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "trainpack", "dev", "--port", str(port)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainpack", "dev", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert process.stdout is not None
     deadline = time.monotonic() + 120
     output = ""
@@ -102,8 +112,9 @@ def test_dev_runs_with_no_configuration_and_keeps_its_data(tmp_path: Path) -> No
         _ready(url)
         old = httpx.post(f"{url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {token}"}).json()
         assert old["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"  # the previous dev token was revoked
-        listing = httpx.post(f"{url}/graphql", json=PACKAGES,
-                             headers={"Authorization": f"Bearer {second_token}"}).json()
+        listing = httpx.post(
+            f"{url}/graphql", json=PACKAGES, headers={"Authorization": f"Bearer {second_token}"}
+        ).json()
         assert [edge["node"]["name"] for edge in listing["data"]["packages"]["edges"]] == ["kept"]
     finally:
         _stop(process)

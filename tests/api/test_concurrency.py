@@ -14,9 +14,9 @@ WRITERS = 24
 
 async def test_concurrent_saves_with_the_same_revision_have_exactly_one_winner(api: Api) -> None:
     package_id, revision = await create_package(api)
-    results = await asyncio.gather(*(
-        save(api, package_id, revision, {"config": {**CONFIG, "epochs": writer + 1}}) for writer in range(WRITERS)
-    ))
+    results = await asyncio.gather(
+        *(save(api, package_id, revision, {"config": {**CONFIG, "epochs": writer + 1}}) for writer in range(WRITERS))
+    )
     winners = [result for result in results if result["__typename"] == "DraftUpdated"]
     conflicts = [result for result in results if result["__typename"] == "RevisionConflict"]
     assert len(winners) == 1 and len(conflicts) == WRITERS - 1
@@ -48,9 +48,9 @@ async def test_writers_that_retry_on_conflict_never_lose_an_update(api: Api) -> 
 
 async def test_concurrent_retries_with_one_idempotency_key_apply_once(api: Api) -> None:
     package_id, revision = await create_package(api)
-    results = await asyncio.gather(*(
-        save(api, package_id, revision, {"config": CONFIG}, idempotencyKey="same-request") for _ in range(10)
-    ))
+    results = await asyncio.gather(
+        *(save(api, package_id, revision, {"config": CONFIG}, idempotencyKey="same-request") for _ in range(10))
+    )
     assert {result["__typename"] for result in results} == {"DraftUpdated"}
     assert {result["revision"] for result in results} == {revision + 1}
     stored = await node(api, package_id)

@@ -46,8 +46,13 @@ async def victim(owner: Api) -> Victim:
     state = await node(owner, package_id)
     assert state is not None
     events = (await owner.execute(docs.EVENTS, id=package_id))["node"]["events"]["edges"]
-    return Victim(package_id, state["latestPublishedVersion"]["id"], state["draft"]["id"], events[0]["node"]["id"],
-                  edited["revision"])
+    return Victim(
+        package_id,
+        state["latestPublishedVersion"]["id"],
+        state["draft"]["id"],
+        events[0]["node"]["id"],
+        edited["revision"],
+    )
 
 
 async def test_other_organisations_objects_cannot_be_read(intruder: Api, victim: Victim) -> None:
@@ -64,12 +69,21 @@ async def test_other_organisations_objects_cannot_be_read(intruder: Api, victim:
 
 async def test_other_organisations_objects_cannot_be_changed(owner: Api, intruder: Api, victim: Victim) -> None:
     attempts = [
-        (docs.SAVE, "saveDraft", {"id": victim.package_id, "expectedRevision": victim.revision,
-                                  "steps": {"model": MODEL}}),
-        (docs.SAVE, "saveDraft", {"id": victim.draft_id, "expectedRevision": victim.revision,
-                                  "steps": {"model": MODEL}}),
-        (docs.COMPLETE, "completeStep", {"id": victim.package_id, "expectedRevision": victim.revision,
-                                         "step": "CONFIG"}),
+        (
+            docs.SAVE,
+            "saveDraft",
+            {"id": victim.package_id, "expectedRevision": victim.revision, "steps": {"model": MODEL}},
+        ),
+        (
+            docs.SAVE,
+            "saveDraft",
+            {"id": victim.draft_id, "expectedRevision": victim.revision, "steps": {"model": MODEL}},
+        ),
+        (
+            docs.COMPLETE,
+            "completeStep",
+            {"id": victim.package_id, "expectedRevision": victim.revision, "step": "CONFIG"},
+        ),
         (docs.OPEN, "openStep", {"id": victim.package_id, "expectedRevision": victim.revision, "step": "MODEL"}),
         (docs.PUBLISH, "publishVersion", {"id": victim.package_id, "expectedRevision": victim.revision}),
         (docs.DISCARD, "discardDraft", {"id": victim.package_id, "expectedRevision": victim.revision}),
@@ -90,7 +104,7 @@ async def test_other_organisations_objects_cannot_be_changed(owner: Api, intrude
 
 async def test_ids_of_the_wrong_type_or_malformed_answer_as_not_found(api: Api, victim: Victim) -> None:
     assert (await api.execute(docs.NODE, id=victim.package_id))["node"] is None
-    package_id, revision = await create_package(api)
+    _, revision = await create_package(api)
     for bad in ("not-an-id", victim.event_id):
-        result = (await api.execute(docs.SAVE, input={"id": bad, "expectedRevision": revision, "steps": {}}))
+        result = await api.execute(docs.SAVE, input={"id": bad, "expectedRevision": revision, "steps": {}})
         assert result["saveDraft"]["__typename"] == "NotFound"

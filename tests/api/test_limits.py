@@ -36,8 +36,10 @@ async def test_a_revoked_token_stops_working_at_once(api_server: InProcessServer
 
 
 async def test_depth_alias_and_token_limits(api: Api) -> None:
-    deep = "{ packages { edges { node { draft { package { draft { package { draft { package { draft { package {" \
-           " draft { package { name } } } } } } } } } } } } } }"
+    deep = (
+        "{ packages { edges { node { draft { package { draft { package { draft { package { draft { package {"
+        " draft { package { name } } } } } } } } } } } } } }"
+    )
     assert "exceeds maximum operation depth" in (await api.raw(deep)).json()["errors"][0]["message"]
     aliases = "{ " + " ".join(f"a{n}: viewer {{ tokenName }}" for n in range(40)) + " }"
     assert "aliases" in (await api.raw(aliases)).json()["errors"][0]["message"]

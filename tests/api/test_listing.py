@@ -57,8 +57,11 @@ async def test_version_history_pages_newest_first(api: Api) -> None:
     for epochs in (3, 4, 5):
         if epochs != 3:
             saved = await save(api, package_id, revision, {"config": {**_config(), "epochs": epochs}})
-            done = (await api.execute(docs.COMPLETE, input={"id": package_id, "expectedRevision": saved["revision"],
-                                                             "step": "CONFIG"}))["completeStep"]
+            done = (
+                await api.execute(
+                    docs.COMPLETE, input={"id": package_id, "expectedRevision": saved["revision"], "step": "CONFIG"}
+                )
+            )["completeStep"]
             revision = done["revision"]
         published = await publish(api, package_id, revision)
         revision = published["version"]["revision"]

@@ -81,9 +81,7 @@ async def test_listing_cost_does_not_grow_with_the_number_of_packages(
     assert costs[0] <= 6
 
 
-async def test_history_cost_does_not_grow_with_the_number_of_versions(
-    api: Api, statements: StatementCounter
-) -> None:
+async def test_history_cost_does_not_grow_with_the_number_of_versions(api: Api, statements: StatementCounter) -> None:
     small = await _package_with_versions(api, published=1)
     large = await _package_with_versions(api, published=5)
     costs = [await _cost(api, statements, HISTORY, id=package_id) for package_id in (small, large)]

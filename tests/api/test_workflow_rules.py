@@ -24,7 +24,8 @@ async def test_range_errors_are_reported_but_stored(api: Api) -> None:
     saved = await save(api, package_id, revision, {"config": {**CONFIG, "epochs": 0, "learningRate": 2}})
     assert saved["__typename"] == "DraftUpdated"
     assert {(e["path"], e["code"]) for e in saved["errors"]} >= {
-        ("config.epochs", "OUT_OF_RANGE"), ("config.learningRate", "OUT_OF_RANGE"),
+        ("config.epochs", "OUT_OF_RANGE"),
+        ("config.learningRate", "OUT_OF_RANGE"),
     }
     stored = await node(api, package_id)
     assert stored is not None
@@ -36,8 +37,9 @@ async def test_steps_are_locked_until_earlier_steps_complete(api: Api) -> None:
     locked = await complete(api, package_id, revision, "DATASET")
     assert locked["__typename"] == "StepLocked"
     assert locked["blockedBy"] == ["MODEL", "CONFIG"]
-    opened = (await api.execute(docs.OPEN, input={"id": package_id, "expectedRevision": revision,
-                                                   "step": "DEPLOY"}))["openStep"]
+    opened = (await api.execute(docs.OPEN, input={"id": package_id, "expectedRevision": revision, "step": "DEPLOY"}))[
+        "openStep"
+    ]
     assert opened["__typename"] == "StepLocked"
     assert (await node(api, package_id))["draft"]["revision"] == revision  # type: ignore[index]
 
@@ -55,8 +57,9 @@ async def test_completing_an_invalid_step_marks_it_error(api: Api) -> None:
 async def test_opening_a_complete_step_is_allowed_and_editing_revalidates_later_steps(api: Api) -> None:
     package_id, revision = await create_package(api)
     revision = await complete_all(api, package_id, revision)
-    opened = (await api.execute(docs.OPEN, input={"id": package_id, "expectedRevision": revision,
-                                                   "step": "CONFIG"}))["openStep"]
+    opened = (await api.execute(docs.OPEN, input={"id": package_id, "expectedRevision": revision, "step": "CONFIG"}))[
+        "openStep"
+    ]
     assert opened["__typename"] == "DraftUpdated" and opened["version"]["currentStep"] == "CONFIG"
     # Switching to DPO invalidates the INSTRUCTION dataset that was complete.
     edited = await save(api, package_id, opened["revision"], {"config": {**CONFIG, "trainer": "DPO"}})
@@ -115,13 +118,14 @@ async def test_idempotent_save_returns_the_first_answer(api: Api) -> None:
 async def test_discard_returns_to_the_latest_published_version(api: Api) -> None:
     package_id, revision = await published_package(api)
     edited = await save(api, package_id, revision, {"dataset": {**DATASET, "eval": {"mode": "NONE"}}})
-    discarded = (await api.execute(docs.DISCARD, input={"id": package_id,
-                                                         "expectedRevision": edited["revision"]}))["discardDraft"]
+    discarded = (await api.execute(docs.DISCARD, input={"id": package_id, "expectedRevision": edited["revision"]}))[
+        "discardDraft"
+    ]
     assert discarded["__typename"] == "DraftDiscarded"
     assert discarded["package"]["draft"] is None
     assert discarded["package"]["latestPublishedVersion"] == {"number": 1}
     fresh_id, fresh_revision = await create_package(api)
-    refused = (await api.execute(docs.DISCARD, input={"id": fresh_id, "expectedRevision": fresh_revision}))
+    refused = await api.execute(docs.DISCARD, input={"id": fresh_id, "expectedRevision": fresh_revision})
     assert refused["discardDraft"]["code"] == "NEVER_PUBLISHED"
 
 

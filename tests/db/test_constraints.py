@@ -68,8 +68,7 @@ async def test_published_versions_cannot_be_updated(database_url: str) -> None:
         async with unit_of_work(database_url) as uow:
             await uow.session.execute(update(Version).where(Version.id == published.id).values(revision=99))
     async with unit_of_work(database_url) as uow:
-        revision = await uow.session.scalar(text("SELECT revision FROM versions WHERE id = :id"),
-                                            {"id": published.id})
+        revision = await uow.session.scalar(text("SELECT revision FROM versions WHERE id = :id"), {"id": published.id})
     assert revision == 1
 
 

@@ -21,8 +21,9 @@ def served(database_url: str) -> Iterator[str]:
 
 
 async def save(api: Api, package_id: str, revision: int, steps: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    result = await api.execute(docs.SAVE, input={"id": package_id, "expectedRevision": revision, "steps": steps,
-                                                 **extra})
+    result = await api.execute(
+        docs.SAVE, input={"id": package_id, "expectedRevision": revision, "steps": steps, **extra}
+    )
     payload: dict[str, Any] = result["saveDraft"]
     return payload
 
@@ -57,7 +58,9 @@ async def test_create_fill_publish_edit_diff_restore(served: str, database_url: 
         bad = await save(api, package_id, 3, {"config": {"epochs": "three", "lora": {"r": 1.5}, "colour": "red"}})
         assert bad["__typename"] == "ValidationFailed"
         assert {(issue["path"], issue["code"]) for issue in bad["issues"]} == {
-            ("config.epochs", "INVALID_TYPE"), ("config.lora.r", "INVALID_TYPE"), ("config.colour", "UNKNOWN_FIELD"),
+            ("config.epochs", "INVALID_TYPE"),
+            ("config.lora.r", "INVALID_TYPE"),
+            ("config.colour", "UNKNOWN_FIELD"),
         }
         unchanged = await package(api, package_id)
         assert unchanged["draft"]["revision"] == 3
@@ -81,8 +84,11 @@ async def test_create_fill_publish_edit_diff_restore(served: str, database_url: 
             assert statuses[step] == "COMPLETE", done
             revision = done["revision"]
 
-        published = (await api.execute(docs.PUBLISH, input={"id": package_id, "expectedRevision": revision,
-                                                               "changelog": "First training run"}))["publishVersion"]
+        published = (
+            await api.execute(
+                docs.PUBLISH, input={"id": package_id, "expectedRevision": revision, "changelog": "First training run"}
+            )
+        )["publishVersion"]
         assert published["__typename"] == "VersionPublished", published
         assert published["version"]["number"] == 1 and published["version"]["status"] == "PUBLISHED"
         revision = published["version"]["revision"]
@@ -100,8 +106,11 @@ async def test_create_fill_publish_edit_diff_restore(served: str, database_url: 
         done = await complete(api, package_id, revision, "CONFIG")
         assert {item["status"] for item in done["version"]["steps"]} == {"COMPLETE"}
         revision = done["revision"]
-        published = (await api.execute(docs.PUBLISH, input={"id": package_id, "expectedRevision": revision,
-                                                               "changelog": "More epochs"}))["publishVersion"]
+        published = (
+            await api.execute(
+                docs.PUBLISH, input={"id": package_id, "expectedRevision": revision, "changelog": "More epochs"}
+            )
+        )["publishVersion"]
         assert published["version"]["number"] == 2
         revision = published["version"]["revision"]
 
@@ -114,7 +123,7 @@ async def test_create_fill_publish_edit_diff_restore(served: str, database_url: 
         ]
 
         # Restore v1 as draft v3.
-        restored = (await api.execute(docs.RESTORE, input={"versionId": state["latestPublishedVersion"]["id"]}))
+        restored = await api.execute(docs.RESTORE, input={"versionId": state["latestPublishedVersion"]["id"]})
         restored = restored["restoreVersion"]
         assert restored["__typename"] == "DraftUpdated"
         assert restored["version"]["number"] == 3

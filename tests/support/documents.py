@@ -24,7 +24,9 @@ fragment DraftFields on DraftUpdated {
 }
 """
 
-CREATE = ERRORS + """
+CREATE = (
+    ERRORS
+    + """
 mutation Create($input: CreatePackageInput!) {
   createPackage(input: $input) {
     __typename
@@ -33,26 +35,41 @@ mutation Create($input: CreatePackageInput!) {
   }
 }
 """
+)
 
-SAVE = ERRORS + DRAFT_FIELDS + """
+SAVE = (
+    ERRORS
+    + DRAFT_FIELDS
+    + """
 mutation Save($input: SaveDraftInput!) {
   saveDraft(input: $input) { ... on DraftUpdated { ...DraftFields } ... on UserError { ...Errors } }
 }
 """
+)
 
-COMPLETE = ERRORS + DRAFT_FIELDS + """
+COMPLETE = (
+    ERRORS
+    + DRAFT_FIELDS
+    + """
 mutation Complete($input: StepActionInput!) {
   completeStep(input: $input) { ... on DraftUpdated { ...DraftFields } ... on UserError { ...Errors } }
 }
 """
+)
 
-OPEN = ERRORS + DRAFT_FIELDS + """
+OPEN = (
+    ERRORS
+    + DRAFT_FIELDS
+    + """
 mutation Open($input: StepActionInput!) {
   openStep(input: $input) { ... on DraftUpdated { ...DraftFields } ... on UserError { ...Errors } }
 }
 """
+)
 
-PUBLISH = ERRORS + """
+PUBLISH = (
+    ERRORS
+    + """
 mutation Publish($input: PublishVersionInput!) {
   publishVersion(input: $input) {
     __typename
@@ -61,8 +78,11 @@ mutation Publish($input: PublishVersionInput!) {
   }
 }
 """
+)
 
-DISCARD = ERRORS + """
+DISCARD = (
+    ERRORS
+    + """
 mutation Discard($input: DraftInput!) {
   discardDraft(input: $input) {
     __typename
@@ -71,42 +91,59 @@ mutation Discard($input: DraftInput!) {
   }
 }
 """
+)
 
-RESTORE = ERRORS + DRAFT_FIELDS + """
+RESTORE = (
+    ERRORS
+    + DRAFT_FIELDS
+    + """
 mutation Restore($input: RestoreVersionInput!) {
   restoreVersion(input: $input) { ... on DraftUpdated { ...DraftFields } ... on UserError { ...Errors } }
 }
 """
+)
 
-RENAME = ERRORS + """
+RENAME = (
+    ERRORS
+    + """
 mutation Rename($input: RenamePackageInput!) {
   renamePackage(input: $input) {
     __typename ... on PackageUpdated { package { id name nameIsCustom } } ... on UserError { ...Errors }
   }
 }
 """
+)
 
-ARCHIVE = ERRORS + """
+ARCHIVE = (
+    ERRORS
+    + """
 mutation Archive($input: PackageInput!) {
   archivePackage(input: $input) {
     __typename ... on PackageUpdated { package { id archivedAt } } ... on UserError { ...Errors }
   }
 }
 """
+)
 
-UNARCHIVE = ERRORS + """
+UNARCHIVE = (
+    ERRORS
+    + """
 mutation Unarchive($input: PackageInput!) {
   unarchivePackage(input: $input) {
     __typename ... on PackageUpdated { package { id archivedAt } } ... on UserError { ...Errors }
   }
 }
 """
+)
 
-DELETE = ERRORS + """
+DELETE = (
+    ERRORS
+    + """
 mutation Delete($input: PackageInput!) {
   deletePackage(input: $input) { __typename ... on PackageDeleted { deletedId } ... on UserError { ...Errors } }
 }
 """
+)
 
 PACKAGE = """
 query Package($id: ID!) {

@@ -17,17 +17,19 @@ class Api:
         self.url = url
         self.token = token
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = Client(transport=HTTPXAsyncTransport(url=url, headers=headers, timeout=60),
-                              fetch_schema_from_transport=False)
+        self._client = Client(
+            transport=HTTPXAsyncTransport(url=url, headers=headers, timeout=60), fetch_schema_from_transport=False
+        )
         self._session: Any = None
 
     async def __aenter__(self) -> Api:
-        self._session = await self._client.connect_async()
+        self._session = await self._client.connect_async()  # type: ignore[no-untyped-call]
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self._client.close_async()
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._client.close_async()  # type: ignore[no-untyped-call]
 
     async def execute(self, document: str, **variables: Any) -> dict[str, Any]:
         """Run a document; raise on top-level errors (use ``raw`` to inspect those)."""
@@ -35,10 +37,12 @@ class Api:
         result: dict[str, Any] = await self._session.execute(request)
         return result
 
-    async def raw(self, document: str, variables: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None) -> httpx.Response:
+    async def raw(
+        self, document: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """POST a document and return the HTTP response as is (for error and limit tests)."""
         default = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         async with httpx.AsyncClient(timeout=60) as client:
-            return await client.post(self.url, json={"query": document, "variables": variables or {}},
-                                     headers={**default, **(headers or {})})
+            return await client.post(
+                self.url, json={"query": document, "variables": variables or {}}, headers={**default, **(headers or {})}
+            )

@@ -59,8 +59,9 @@ class InProcessServer:
         """Serve until the block exits."""
         settings = Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
         port = free_port()
-        config = uvicorn.Config(with_limits(create_app(settings), settings), host="127.0.0.1", port=port,
-                                log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            with_limits(create_app(settings), settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -81,7 +82,9 @@ def subprocess_server(database_url: str, **env: str) -> Iterator[str]:
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "trainpack", "serve", "--port", str(port)],
-            env=environment, stdout=log, stderr=log,
+            env=environment,
+            stdout=log,
+            stderr=log,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
