@@ -119,6 +119,23 @@ def export_schema(
 
 
 @app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(help="Threads per process.")] = 4,
+) -> None:
+    """Run Dramatiq workers on REDIS_URL (the actors in ``workers.app``)."""
+    settings = load_settings()
+    _database_url(settings)
+    if not settings.redis_url:
+        typer.echo("REDIS_URL is not set: the worker needs Redis.", err=True)
+        raise typer.Exit(2)
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "dramatiq", "workers.app", "--processes", str(processes), "--threads", str(threads)],
+    )
+
+
+@app.command()
 def dev(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:

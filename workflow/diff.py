@@ -42,6 +42,7 @@ def diff_content(before: PackageContent, after: PackageContent) -> list[FieldCha
 def _walk(step: Step, path: str, old: JSONValue, new: JSONValue, out: list[FieldChange]) -> None:
     if old == new:
         return
+    found = len(out)
     if isinstance(old, dict | None) and isinstance(new, dict | None):
         # A whole object added or removed is reported leaf by leaf, like any other change.
         old_fields, new_fields = old or {}, new or {}
@@ -59,7 +60,10 @@ def _walk(step: Step, path: str, old: JSONValue, new: JSONValue, out: list[Field
                 new_items[index] if index < len(new_items) else None,
                 out,
             )
-    elif old is None:
+    if len(out) > found:
+        return
+    # A leaf, or an empty object or list against an absent one (it has no leaves to report).
+    if old is None:
         out.append(FieldChange(step, path, ChangeKind.ADDED, None, new))
     elif new is None:
         out.append(FieldChange(step, path, ChangeKind.REMOVED, old, None))

@@ -177,7 +177,7 @@ def complete(state: VersionState, step: Step, facts: Facts, now: datetime) -> Tr
             StepStatus.ERROR, report.errors, report.warnings, summary, state.step(step).completed_at
         )
         # A later step already started (this one was COMPLETE before) is locked again.
-        for later in ():
+        for later in STEP_ORDER[step.position + 1 :]:
             if steps[later.position].status is StepStatus.IN_PROGRESS:
                 steps[later.position] = replace(steps[later.position], status=StepStatus.PENDING)
     current = step

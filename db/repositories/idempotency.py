@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,3 +45,10 @@ class IdempotencyRepository:
             .returning(IdempotencyRecord.key)
         )
         return result.first() is not None
+
+    async def delete_older_than(self, cutoff: datetime) -> int:
+        """Remove records created before ``cutoff``; how many went."""
+        result = await self._session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff).returning(IdempotencyRecord.key)
+        )
+        return len(result.all())

@@ -429,7 +429,9 @@ INVALID_REPO_IDS = [
 @pytest.mark.parametrize("repo_id", VALID_REPO_IDS)
 def test_valid_repo_ids(repo_id: str) -> None:
     model = check(Step.MODEL, content_with(model={"repoId": repo_id}))
-    dataset = check(Step.DATASET, content_with(dataset={"sources": [{**VALID["dataset"]["sources"][0], "repoId": repo_id}]}))
+    dataset = check(
+        Step.DATASET, content_with(dataset={"sources": [{**VALID["dataset"]["sources"][0], "repoId": repo_id}]})
+    )
     assert model.errors == ()
     assert dataset.errors == ()
 

@@ -10,8 +10,8 @@ from workflow.errors import ValidationFailedError
 from workflow.issues import IssueCode
 from workflow.presets import PRESETS, apply_preset
 from workflow.steps import (
-    STEP_ORDER,
     BLOCK_TYPES,
+    STEP_ORDER,
     ConfigStepData,
     DatasetStepData,
     LoraSettings,
@@ -85,7 +85,12 @@ def issues_of(exc: pytest.ExceptionInfo[ValidationFailedError]) -> set[tuple[str
         (Step.CONFIG, {"learningRate": None, "seed": "42"}, "config.seed", IssueCode.INVALID_TYPE),
         (Step.CONFIG, {"lora": {"r": "8"}}, "config.lora.r", IssueCode.INVALID_TYPE),
         (Step.CONFIG, {"lora": {"targetModules": "all-linear"}}, "config.lora.targetModules", IssueCode.INVALID_TYPE),
-        (Step.CONFIG, {"lora": {"targetModules": ["q_proj", 3]}}, "config.lora.targetModules[1]", IssueCode.INVALID_TYPE),
+        (
+            Step.CONFIG,
+            {"lora": {"targetModules": ["q_proj", 3]}},
+            "config.lora.targetModules[1]",
+            IssueCode.INVALID_TYPE,
+        ),
         (Step.CONFIG, {"lora": 16}, "config.lora", IssueCode.INVALID_TYPE),
         (Step.CONFIG, {"method": "lora"}, "config.method", IssueCode.INVALID_CHOICE),
         (Step.CONFIG, {"trainer": "PPO"}, "config.trainer", IssueCode.INVALID_CHOICE),

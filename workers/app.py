@@ -1,0 +1,17 @@
+"""The module Dramatiq workers load (``dramatiq workers.app``): broker first, then actors."""
+
+from __future__ import annotations
+
+from trainpack.logging import configure_logging
+from trainpack.settings import load_settings
+from workers.broker import redis_broker
+
+settings = load_settings()
+configure_logging(settings.log_level, json=settings.log_json)
+if not settings.redis_url:
+    raise SystemExit("REDIS_URL is not set: the worker needs Redis.")
+broker = redis_broker(settings.redis_url)
+
+from workers import maintenance  # noqa: E402  (actors bind to the broker set above)
+
+broker.add_middleware(maintenance.PruneSchedule())
