@@ -7,13 +7,15 @@ or versions it returns.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from db.models import Package, Version
+from db.models import Event, Package, Version
+from db.repositories.events import EventRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
 
@@ -28,12 +30,33 @@ def _batched(fetch: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]) 
     return DataLoader(load_fn=load)
 
 
+PageKey = tuple[uuid.UUID, int, int | None]
+"""(package id, page size, keyset position): pages with equal size and position batch together."""
+
+
+def _paged(
+    fetch: Callable[[list[uuid.UUID], int, int | None], Awaitable[dict[uuid.UUID, list[T]]]],
+) -> DataLoader[PageKey, list[T]]:
+    async def load(keys: Sequence[PageKey]) -> list[list[T]]:
+        groups: dict[tuple[int, int | None], list[uuid.UUID]] = defaultdict(list)
+        for package_id, first, position in keys:
+            groups[(first, position)].append(package_id)
+        found: dict[PageKey, list[T]] = {}
+        for (first, position), package_ids in groups.items():
+            for package_id, rows in (await fetch(package_ids, first, position)).items():
+                found[(package_id, first, position)] = rows
+        return [found.get(key, []) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """The loaders of one request, all scoped to the caller's organisation."""
 
     def __init__(self, session: AsyncSession, organisation_id: uuid.UUID) -> None:
         packages = PackageRepository(session)
         versions = VersionRepository(session)
+        events = EventRepository(session)
         self.package: DataLoader[uuid.UUID, Package | None] = _batched(
             lambda ids: packages.by_ids(organisation_id, ids)
         )
@@ -43,3 +66,15 @@ class Loaders:
         # Keys are package ids already scoped by the package that was loaded for this organisation.
         self.draft: DataLoader[uuid.UUID, Version | None] = _batched(versions.drafts_of)
         self.latest_published: DataLoader[uuid.UUID, Version | None] = _batched(versions.latest_published_of)
+        self.version_page: DataLoader[PageKey, list[Version]] = _paged(
+            lambda ids, first, before: versions.pages(ids, first=first, before_number=before)
+        )
+        self.event_page: DataLoader[PageKey, list[Event]] = _paged(
+            lambda ids, first, after: events.pages_for_packages(organisation_id, ids, after=after, first=first)
+        )
+
+        async def by_number(keys: Sequence[tuple[uuid.UUID, int]]) -> list[Version | None]:
+            found = await versions.by_numbers(list(keys))
+            return [found.get(key) for key in keys]
+
+        self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = DataLoader(load_fn=by_number)

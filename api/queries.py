@@ -9,7 +9,7 @@ from api.context import Info
 from api.ids import encode
 from api.inputs import PackageFilterInput
 from api.pagination import package_cursor, page_size, parse_package_cursor
-from api.types.packages import Event, Package, event_page
+from api.types.packages import Event, Package, organisation_events
 from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
 from db.repositories.packages import PackageFilter, PackageRepository
@@ -95,7 +95,7 @@ class Query:
 
     @strawberry.field(description="Events of your organisation (all packages), oldest first.")
     async def events(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Event]:
-        return await event_page(info, package_id=None, first=first, after=after)
+        return await organisation_events(info, first=first, after=after)
 
     @strawberry.field(description="Named presets for step 2.")
     def config_presets(self) -> list[ConfigPreset]:

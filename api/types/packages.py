@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Self
 
@@ -17,7 +16,6 @@ from api.types.versions import FieldChange, Version, VersionDiff
 from db.models import Event as EventRow
 from db.models import Package as PackageRow
 from db.repositories.events import EventRepository
-from db.repositories.versions import VersionRepository
 from workflow.diff import diff_content
 from workflow.records import state_of
 
@@ -102,9 +100,7 @@ class Package(relay.Node):
 
     @strawberry.field(description="Version `number` of this package.")
     async def version(self, info: Info, number: int) -> Version | None:
-        context = info.context
-        context.reader()
-        row = await VersionRepository(context.read_session).by_number(self.row.id, number)
+        row = await info.context.loaders.version_by_number.load((self.row.id, number))
         return Version.of(row) if row else None
 
     @strawberry.field(description="Every version, newest first.")
@@ -115,18 +111,14 @@ class Package(relay.Node):
         context.reader()
         size = page_size(first, context.services.settings.max_page_size)
         before = parse_number_cursor(after, "v") if after else None
-        rows = await VersionRepository(context.read_session).page(self.row.id, first=size, before_number=before)
+        rows = await context.loaders.version_page.load((self.row.id, size, before))
         edges = [relay.Edge(node=Version.of(row), cursor=number_cursor("v", row.number)) for row in rows[:size]]
         return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
 
     @strawberry.field(description="The field-by-field changes from version `fromNumber` to `toNumber`.")
     async def diff(self, info: Info, from_number: int, to_number: int) -> VersionDiff | None:
-        context = info.context
-        context.reader()
-        repository = VersionRepository(context.read_session)
-        before, after = (
-            await repository.by_number(self.row.id, from_number),
-            await repository.by_number(self.row.id, to_number),
+        before, after = await info.context.loaders.version_by_number.load_many(
+            [(self.row.id, from_number), (self.row.id, to_number)]
         )
         if before is None or after is None:
             return None
@@ -140,7 +132,12 @@ class Package(relay.Node):
 
     @strawberry.field(description="The package's event log, oldest first.")
     async def events(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Event]:
-        return await event_page(info, package_id=self.row.id, first=first, after=after)
+        context = info.context
+        size = page_size(first, context.services.settings.max_page_size)
+        after_id = parse_number_cursor(after, "e") if after else None
+        rows = await context.loaders.event_page.load((self.row.id, size, after_id))
+        edges = [relay.Edge(node=Event.of(row), cursor=number_cursor("e", row.id)) for row in rows[:size]]
+        return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -152,16 +149,14 @@ class Package(relay.Node):
         return [Package.of(found[key]) if key in found else None for key in ids]
 
 
-async def event_page(
-    info: Info, *, package_id: uuid.UUID | None, first: int | None, after: str | None
-) -> relay.Connection[Event]:
-    """A page of the organisation's (or one package's) events after a cursor."""
+async def organisation_events(info: Info, *, first: int | None, after: str | None) -> relay.Connection[Event]:
+    """A page of the organisation's events (all packages) after a cursor."""
     context = info.context
     actor = context.reader()
     size = page_size(first, context.services.settings.max_page_size)
     after_id = parse_number_cursor(after, "e") if after else None
     rows = await EventRepository(context.read_session).page(
-        actor.organisation_id, package_id=package_id, after=after_id, first=size
+        actor.organisation_id, package_id=None, after=after_id, first=size
     )
     edges = [relay.Edge(node=Event.of(row), cursor=number_cursor("e", row.id)) for row in rows[:size]]
     return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))

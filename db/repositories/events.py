@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Event
 
@@ -28,6 +30,26 @@ class EventRepository:
             select(Event).where(Event.organisation_id == organisation_id, Event.id.in_(ids))
         )
         return {event.id: event for event in rows}
+
+    async def pages_for_packages(
+        self, organisation_id: uuid.UUID, package_ids: Sequence[uuid.UUID], *, after: int | None, first: int
+    ) -> dict[uuid.UUID, list[Event]]:
+        """Up to ``first + 1`` events per package after cursor ``after``, oldest first, in one query."""
+        ranked_query = select(
+            Event, func.row_number().over(partition_by=Event.package_id, order_by=Event.id).label("rank")
+        ).where(Event.organisation_id == organisation_id, Event.package_id.in_(package_ids))
+        if after is not None:
+            ranked_query = ranked_query.where(Event.id > after)
+        ranked = ranked_query.subquery()
+        event = aliased(Event, ranked)
+        rows = await self._session.scalars(
+            select(event).where(ranked.c.rank <= first + 1).order_by(ranked.c.package_id, ranked.c.id)
+        )
+        pages: dict[uuid.UUID, list[Event]] = {package_id: [] for package_id in package_ids}
+        for row in rows:
+            if row.package_id is not None:
+                pages[row.package_id].append(row)
+        return pages
 
     async def page(
         self, organisation_id: uuid.UUID, *, package_id: uuid.UUID | None, after: int | None, first: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Version
 
@@ -77,12 +78,30 @@ class VersionRepository:
         )
         return {version.package_id: version for version in rows}
 
-    async def page(self, package_id: uuid.UUID, *, first: int, before_number: int | None) -> list[Version]:
-        """Up to ``first + 1`` versions, newest first, below ``before_number`` (the keyset)."""
-        query = select(Version).where(Version.package_id == package_id)
+    async def pages(
+        self, package_ids: Sequence[uuid.UUID], *, first: int, before_number: int | None
+    ) -> dict[uuid.UUID, list[Version]]:
+        """Up to ``first + 1`` versions per package, newest first, in one query (for a loader)."""
+        ranked_query = select(
+            Version,
+            func.row_number().over(partition_by=Version.package_id, order_by=Version.number.desc()).label("rank"),
+        ).where(Version.package_id.in_(package_ids))
         if before_number is not None:
-            query = query.where(Version.number < before_number)
-        return list(await self._session.scalars(query.order_by(Version.number.desc()).limit(first + 1)))
+            ranked_query = ranked_query.where(Version.number < before_number)
+        ranked = ranked_query.subquery()
+        version = aliased(Version, ranked)
+        rows = await self._session.scalars(
+            select(version).where(ranked.c.rank <= first + 1).order_by(ranked.c.package_id, ranked.c.number.desc())
+        )
+        pages: dict[uuid.UUID, list[Version]] = {package_id: [] for package_id in package_ids}
+        for row in rows:
+            pages[row.package_id].append(row)
+        return pages
+
+    async def by_numbers(self, keys: Sequence[tuple[uuid.UUID, int]]) -> dict[tuple[uuid.UUID, int], Version]:
+        """Versions by (package id, number), in one query (for a loader)."""
+        rows = await self._session.scalars(select(Version).where(tuple_(Version.package_id, Version.number).in_(keys)))
+        return {(row.package_id, row.number): row for row in rows}
 
     def add(self, version: Version) -> None:
         """Stage a new version."""
