@@ -23,9 +23,10 @@ from strawberry.asgi import GraphQL
 from api.context import Context, Services
 from api.schema import build_schema
 from db.engine import make_engine, make_sessionmaker
-from db.repositories.tokens import TokenRepository
+from db.repositories.tokens import active_token
 from trainpack.settings import Settings
-from workflow.tokens import authenticate
+from workflow.access import hash_token
+from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
 _request_sessions: ContextVar[list[AsyncSession]] = ContextVar("request_sessions")
@@ -55,7 +56,10 @@ class GraphQLApp(GraphQL[Context, None]):
         session = self.services.read_sessionmaker()
         _request_sessions.get().append(session)
         secret = _bearer(request.headers.get("authorization"))
-        actor = await authenticate(TokenRepository(session), secret) if secret else None
+        actor = None
+        if secret:
+            async with self.services.read_engine.connect() as connection:
+                actor = actor_of(await active_token(connection, hash_token(secret)))
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
@@ -128,7 +132,7 @@ def create_app(settings: Settings) -> Starlette:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     # Reads run outside explicit transactions: no BEGIN/ROLLBACK round trips per request.
     read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine))
+    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine), read_engine)
     head = migration_head()
 
     async def healthz(_: Request) -> Response:

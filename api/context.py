@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -24,6 +24,7 @@ class Services:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine
 
 
 @dataclass

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,12 +32,16 @@ def is_unexpected(error: GraphQLError) -> bool:
 
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with limits taken from the settings."""
-    # Factories: a fresh extension per request (parser and validation caches are module-level).
+    # Factories: a fresh extension per request. The limit rules are built once: the validation
+    # cache keys on the rule classes, and fresh classes per request would never hit it.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
     ]

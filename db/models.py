@@ -27,7 +27,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,6 +38,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class Xid8(UserDefinedType[int]):
+    """PostgreSQL's 64-bit transaction id, used to order events by their writing transaction."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_: Any) -> str:
+        """The type's name in DDL."""
+        return "XID8"
+
+
+ischema_names["xid8"] = Xid8  # so reflection (and Alembic's comparison) knows the type
 
 
 class Base(DeclarativeBase):
@@ -127,21 +142,42 @@ class Version(Base):
 
 
 class Event(Base):
-    """The durable event log: one row per state change, written in the change's transaction."""
+    """The durable event log: one row per state change, written in the change's transaction.
+
+    Events are ordered by ``(tx, id)``: the id of the transaction that wrote them, then their
+    own id. Readers only take events whose transaction is older than every transaction still
+    running (``pg_snapshot_xmin``), so an event can never appear behind a cursor already handed
+    out, even when transactions commit out of id order. An insert trigger (in the migration)
+    sends a NOTIFY on ``trainpack_events`` when the transaction commits.
+    """
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_org_id", "organisation_id", "id"),
-        Index("ix_events_package_id", "package_id", "id"),
+        Index("ix_events_tx_id", "tx", "id"),
+        Index("ix_events_org_tx_id", "organisation_id", "tx", "id"),
+        Index("ix_events_package_tx_id", "package_id", "tx", "id"),
+        Index("ix_events_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    tx: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     package_id: Mapped[uuid.UUID | None]
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]]
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _now()
+
+
+class EventLogHorizon(Base):
+    """The cursor of the newest pruned event: resuming from before it needs a resync."""
+
+    __tablename__ = "event_log_horizon"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx: Mapped[int] = mapped_column(Xid8)
+    event_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class IdempotencyRecord(Base):

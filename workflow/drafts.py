@@ -66,6 +66,7 @@ class _Workspace:
     draft: Version | None
     source: Version | None  # the published version a new draft would be copied from
     state: machine.VersionState
+    opened: bool = False  # the draft row is new (inserted, not updated)
 
 
 def utcnow() -> datetime:
@@ -128,7 +129,7 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     _status_events(events, space.package.id, version, transition)
-    outcome = await _finish(uow, space.package, version, transition.state, events, now)
+    outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {
             "versionId": str(version.id),
@@ -155,7 +156,7 @@ async def complete_step(
     events = EventBatch(actor)
     version = _write(space, transition.state, actor, events, now)
     _status_events(events, space.package.id, version, transition)
-    return await _finish(uow, space.package, version, transition.state, events, now)
+    return await _finish(uow, space, transition.state, events, now)
 
 
 async def open_step(
@@ -180,7 +181,7 @@ async def open_step(
         step=step.value,
     )
     _status_events(events, space.package.id, version, transition)
-    return await _finish(uow, space.package, version, transition.state, events, now)
+    return await _finish(uow, space, transition.state, events, now)
 
 
 async def publish(
@@ -210,7 +211,7 @@ async def publish(
         contentHash=version.content_hash,
         changelog=version.changelog,
     )
-    return await _finish(uow, space.package, version, state, events, now)
+    return await _finish(uow, space, state, events, now)
 
 
 async def discard(uow: UnitOfWork, actor: Actor, target: Target, *, expected_revision: int) -> Package:
@@ -228,6 +229,7 @@ async def discard(uow: UnitOfWork, actor: Actor, target: Target, *, expected_rev
     await uow.versions.delete(space.draft)
     await _follow_auto_name(uow, space.package, space.state, state_of(space.source), events)
     space.package.updated_at = utcnow()
+    await uow.packages.save(space.package)
     await uow.events.append_many(events.rows)
     return space.package
 
@@ -253,9 +255,9 @@ async def restore(uow: UnitOfWork, actor: Actor, version_id: uuid.UUID) -> Draft
     now = utcnow()
     events = EventBatch(actor)
     space = _Workspace(locked.package, None, source, state)
-    version = _write(space, state, actor, events, now)
+    _write(space, state, actor, events, now)
     await _follow_auto_name(uow, locked.package, state_of(current) if current else state, state, events)
-    return await _finish(uow, locked.package, version, state, events, now)
+    return await _finish(uow, space, state, events, now)
 
 
 async def _open_for_write(
@@ -341,6 +343,7 @@ def _write(space: _Workspace, state: machine.VersionState, actor: Actor, events:
         revision=state.revision,
     )
     space.draft = version
+    space.opened = True
     return version
 
 
@@ -378,13 +381,19 @@ def _status_events(events: EventBatch, package_id: uuid.UUID, version: Version, 
 
 
 async def _finish(
-    uow: UnitOfWork, package: Package, version: Version, state: machine.VersionState, events: EventBatch, now: datetime
+    uow: UnitOfWork, space: _Workspace, state: machine.VersionState, events: EventBatch, now: datetime
 ) -> DraftOutcome:
-    package.updated_at = now
-    if version not in uow.session:
-        uow.versions.add(version)
+    """Write the draft (new or updated), the package's changes and the events."""
+    version = space.draft
+    assert version is not None
+    if space.opened:
+        await uow.versions.insert(version)
+    else:
+        await uow.versions.update(version)
+    space.package.updated_at = now
+    await uow.packages.save(space.package)
     await uow.events.append_many(events.rows)
-    return _outcome(package, version, state, changed=True)
+    return _outcome(space.package, version, state, changed=True)
 
 
 def _outcome(package: Package, version: Version, state: machine.VersionState, *, changed: bool) -> DraftOutcome:

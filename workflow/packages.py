@@ -67,7 +67,7 @@ async def create(
     write_state(version, state)
     uow.packages.add(package)
     await uow.session.flush()  # the package row must exist before its version (no ORM relationship orders them)
-    uow.versions.add(version)
+    await uow.versions.insert(version)
     events = EventBatch(actor)
     events.add(EventType.PACKAGE_CREATED, package.id, name=package.name, versionId=str(version.id))
     await uow.events.append_many(events.rows)
@@ -88,6 +88,7 @@ async def rename(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID, name: str
     package.name = name
     package.name_is_custom = True
     package.updated_at = utcnow()
+    await uow.packages.save(package)
     await uow.events.append_many(events.rows)
     return package
 
@@ -101,6 +102,7 @@ async def set_archived(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID, *, 
     now = utcnow()
     package.archived_at = now if archived else None
     package.updated_at = now
+    await uow.packages.save(package)
     events = EventBatch(actor)
     events.add(EventType.PACKAGE_ARCHIVED if archived else EventType.PACKAGE_UNARCHIVED, package.id)
     await uow.events.append_many(events.rows)

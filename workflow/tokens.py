@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from db.models import ApiToken, Organisation
-from db.repositories.tokens import TokenRepository
 from db.uow import UnitOfWork
 from workflow.access import Actor, Scope, hash_token, new_token_secret
 from workflow.drafts import utcnow
@@ -22,9 +21,8 @@ class IssuedToken:
     organisation: Organisation
 
 
-async def authenticate(tokens: TokenRepository, secret: str) -> Actor | None:
-    """The actor behind a bearer token, or ``None`` for an unknown or revoked token."""
-    found = await tokens.active_by_hash(hash_token(secret))
+def actor_of(found: tuple[ApiToken, Organisation] | None) -> Actor | None:
+    """The actor behind an active token (looked up by its hash), ``None`` when there is none."""
     if found is None:
         return None
     token, organisation = found

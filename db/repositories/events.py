@@ -6,11 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Event
+from db.raw import as_json, driver
+
+APPEND_EVENTS_SQL = (
+    "INSERT INTO events (organisation_id, package_id, type, payload, actor) "
+    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[])"
+)
 
 
 class EventRepository:
@@ -22,7 +28,14 @@ class EventRepository:
     async def append_many(self, rows: list[dict[str, Any]]) -> None:
         """Insert events in one statement; rows hold organisation_id, package_id, type, payload, actor."""
         if rows:
-            await self._session.execute(insert(Event), rows)
+            await (await driver(self._session)).execute(
+                APPEND_EVENTS_SQL,
+                [row["organisation_id"] for row in rows],
+                [row["package_id"] for row in rows],
+                [row["type"] for row in rows],
+                [as_json(row["payload"]) for row in rows],
+                [row["actor"] for row in rows],
+            )
 
     async def by_ids(self, organisation_id: uuid.UUID, ids: list[int]) -> dict[int, Event]:
         """Events among ``ids`` that belong to the organisation, by id."""

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Package, Version
+from db.raw import columns, detached, driver
 
 
 class LockedPackage:
@@ -19,6 +20,14 @@ class LockedPackage:
     def __init__(self, package: Package, draft: Version | None) -> None:
         self.package = package
         self.draft = draft
+
+
+LOCK_PACKAGE_SQL = f"SELECT {columns(Package)} FROM packages WHERE id = $1 AND organisation_id = $2 FOR UPDATE"
+DRAFT_SQL = f"SELECT {columns(Version)} FROM versions WHERE package_id = $1 AND status = 'DRAFT'"
+SAVE_PACKAGE_SQL = (
+    "UPDATE packages SET name = $2, name_is_custom = $3, description = $4, updated_at = $5, archived_at = $6 "
+    "WHERE id = $1"
+)
 
 
 @dataclass(frozen=True)
@@ -71,22 +80,27 @@ class PackageRepository:
         Two statements on purpose: in READ COMMITTED a joined row read by the locking
         statement comes from the snapshot taken before the lock wait, so a writer that
         waited would see a stale draft. The second statement's snapshot is taken after
-        the lock is granted. ``populate_existing`` refreshes rows already in the session.
+        the lock is granted. Both rows come back detached: changes are written with
+        ``save`` and ``VersionRepository.update``.
         """
-        package: Package | None = await self._session.scalar(
-            select(Package)
-            .where(Package.id == package_id, Package.organisation_id == organisation_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if package is None:
+        connection = await driver(self._session)
+        row = await connection.fetchrow(LOCK_PACKAGE_SQL, package_id, organisation_id)
+        if row is None:
             return None
-        draft: Version | None = await self._session.scalar(
-            select(Version)
-            .where(Version.package_id == package_id, Version.status == "DRAFT")
-            .execution_options(populate_existing=True)
+        draft = await connection.fetchrow(DRAFT_SQL, package_id)
+        return LockedPackage(detached(Package, row), detached(Version, draft) if draft else None)
+
+    async def save(self, package: Package) -> None:
+        """Write a locked package's mutable fields."""
+        await (await driver(self._session)).execute(
+            SAVE_PACKAGE_SQL,
+            package.id,
+            package.name,
+            package.name_is_custom,
+            package.description,
+            package.updated_at,
+            package.archived_at,
         )
-        return LockedPackage(package, draft)
 
     async def lock_names(self, organisation_id: uuid.UUID) -> None:
         """Serialise automatic naming within the organisation until the transaction ends."""
@@ -98,7 +112,7 @@ class PackageRepository:
 
     async def delete(self, package: Package) -> None:
         """Delete a package and, by cascade, its versions."""
-        await self._session.execute(delete(Package).where(Package.id == package.id))
+        await (await driver(self._session)).execute("DELETE FROM packages WHERE id = $1", package.id)
 
     async def page(
         self,

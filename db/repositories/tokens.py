@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import ApiToken, Organisation
+from db.raw import columns, detached, driver
 
 
 class TokenRepository:
@@ -20,14 +21,7 @@ class TokenRepository:
 
     async def active_by_hash(self, token_hash: str) -> tuple[ApiToken, Organisation] | None:
         """The unrevoked token with this hash and its organisation, in one round trip."""
-        row = (
-            await self._session.execute(
-                select(ApiToken, Organisation)
-                .join(Organisation, Organisation.id == ApiToken.organisation_id)
-                .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+        return await active_token(self._session, token_hash)
 
     async def organisation_by_name(self, name: str) -> Organisation | None:
         """The organisation called ``name``, if any."""
@@ -75,3 +69,26 @@ class TokenRepository:
             .returning(ApiToken.id)
         )
         return result.first() is not None
+
+
+ACTIVE_TOKEN_SQL = (
+    f"SELECT {columns(ApiToken, 't')}, o.name AS organisation_name, o.created_at AS organisation_created_at "
+    "FROM api_tokens t JOIN organisations o ON o.id = t.organisation_id "
+    "WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+)
+
+
+async def active_token(
+    session_or_connection: AsyncSession | AsyncConnection, token_hash: str
+) -> tuple[ApiToken, Organisation] | None:
+    """The unrevoked token with this hash and its organisation (checked on every request)."""
+    row = await (await driver(session_or_connection)).fetchrow(ACTIVE_TOKEN_SQL, token_hash)
+    if row is None:
+        return None
+    values = dict(row)
+    organisation = Organisation(
+        id=values["organisation_id"],
+        name=values.pop("organisation_name"),
+        created_at=values.pop("organisation_created_at"),
+    )
+    return detached(ApiToken, values), organisation

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import Version
+from db.raw import as_json, driver
 
 
 class VersionRepository:
@@ -103,10 +104,48 @@ class VersionRepository:
         rows = await self._session.scalars(select(Version).where(tuple_(Version.package_id, Version.number).in_(keys)))
         return {(row.package_id, row.number): row for row in rows}
 
-    def add(self, version: Version) -> None:
-        """Stage a new version."""
-        self._session.add(version)
+    async def insert(self, version: Version) -> None:
+        """Write a new version row (unset columns with a server default take the default)."""
+        names = [name for name in _COLUMNS if getattr(version, name) is not None or name not in _DEFAULTED]
+        placeholders = ", ".join(f"${index}" for index in range(1, len(names) + 1))
+        await (await driver(self._session)).execute(
+            f"INSERT INTO versions ({', '.join(names)}) VALUES ({placeholders})",
+            *(_value(version, name) for name in names),
+        )
+
+    async def update(self, version: Version) -> None:
+        """Write a draft's mutable fields (a published version refuses this in the database)."""
+        await (await driver(self._session)).execute(
+            UPDATE_VERSION_SQL, version.id, *(_value(version, column) for column in MUTABLE_COLUMNS)
+        )
 
     async def delete(self, version: Version) -> None:
         """Delete a draft (discard)."""
-        await self._session.delete(version)
+        await (await driver(self._session)).execute("DELETE FROM versions WHERE id = $1", version.id)
+
+
+_COLUMNS = [column.name for column in Version.__table__.columns]
+MUTABLE_COLUMNS = [
+    "status",
+    "step_data",
+    "step_states",
+    "current_step",
+    "revision",
+    "number",
+    "content_hash",
+    "saved_at",
+    "autosaved_at",
+    "published_at",
+    "published_by",
+    "changelog",
+]
+_DEFAULTED = {column.name for column in Version.__table__.columns if column.server_default is not None}
+UPDATE_VERSION_SQL = (
+    f"UPDATE versions SET {', '.join(f'{name} = ${index}' for index, name in enumerate(MUTABLE_COLUMNS, start=2))} "
+    "WHERE id = $1"
+)
+
+
+def _value(version: Version, column: str) -> object:
+    value = getattr(version, column)
+    return as_json(value) if column in ("step_data", "step_states") else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -36,18 +37,18 @@ def _version(organisation_id: uuid.UUID, package_id: uuid.UUID, number: int, sta
 
 async def test_at_most_one_draft_per_package(database_url: str) -> None:
     organisation_id, package_id = await _package(database_url)
-    with pytest.raises(IntegrityError, match="uq_versions_one_draft"):
+    with pytest.raises(asyncpg.UniqueViolationError, match="uq_versions_one_draft"):
         async with unit_of_work(database_url) as uow:
-            uow.versions.add(_version(organisation_id, package_id, 1))
-            uow.versions.add(_version(organisation_id, package_id, 2))
+            await uow.versions.insert(_version(organisation_id, package_id, 1))
+            await uow.versions.insert(_version(organisation_id, package_id, 2))
 
 
 async def test_version_numbers_are_unique_per_package(database_url: str) -> None:
     organisation_id, package_id = await _package(database_url)
-    with pytest.raises(IntegrityError, match="uq_versions_package_id_number"):
+    with pytest.raises(asyncpg.UniqueViolationError, match="uq_versions_package_id_number"):
         async with unit_of_work(database_url) as uow:
-            uow.versions.add(_version(organisation_id, package_id, 1, "PUBLISHED"))
-            uow.versions.add(_version(organisation_id, package_id, 1))
+            await uow.versions.insert(_version(organisation_id, package_id, 1, "PUBLISHED"))
+            await uow.versions.insert(_version(organisation_id, package_id, 1))
 
 
 async def test_package_names_are_unique_per_organisation(database_url: str) -> None:
@@ -63,7 +64,7 @@ async def test_published_versions_cannot_be_updated(database_url: str) -> None:
     organisation_id, package_id = await _package(database_url)
     published = _version(organisation_id, package_id, 1, "PUBLISHED")
     async with unit_of_work(database_url) as uow:
-        uow.versions.add(published)
+        await uow.versions.insert(published)
     with pytest.raises(DBAPIError, match="is published and cannot change"):
         async with unit_of_work(database_url) as uow:
             await uow.session.execute(update(Version).where(Version.id == published.id).values(revision=99))
@@ -76,6 +77,6 @@ async def test_a_published_version_needs_its_publication_time(database_url: str)
     organisation_id, package_id = await _package(database_url)
     version = _version(organisation_id, package_id, 1)
     version.status = "PUBLISHED"
-    with pytest.raises(IntegrityError, match="ck_versions_published_at"):
+    with pytest.raises(asyncpg.CheckViolationError, match="ck_versions_published_at"):
         async with unit_of_work(database_url) as uow:
-            uow.versions.add(version)
+            await uow.versions.insert(version)

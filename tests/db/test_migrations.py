@@ -45,7 +45,15 @@ def _differences(connection: Connection) -> list[object]:
 
 
 def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
-    expected = {"organisations", "api_tokens", "packages", "versions", "events", "idempotency_records"}
+    expected = {
+        "organisations",
+        "api_tokens",
+        "packages",
+        "versions",
+        "events",
+        "idempotency_records",
+        "event_log_horizon",
+    }
     migrations.upgrade(empty_database)
     assert _run(empty_database, _tables) == expected | {"alembic_version"}
     migrations.downgrade(empty_database)

@@ -1,0 +1,1 @@
+"""Benchmarks of trainpack against plain baselines; run them all with ``python -m bench``."""

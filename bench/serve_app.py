@@ -1,0 +1,44 @@
+"""Serve the real app or the baseline under uvicorn with identical settings (one worker each).
+
+Usage: ``DATABASE_URL=... python -m bench.serve_app {system,baseline} --port N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from api.app import create_app, with_limits
+from bench.baseline_app import create_baseline_app
+from bench.support import plain_url
+from trainpack.logging import configure_logging
+from trainpack.settings import load_settings
+
+
+def build(app: str) -> ASGIApp:
+    """The ASGI app to serve, configured from the environment like ``trainpack serve``."""
+    settings = load_settings()
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set")
+    if app == "system":
+        return with_limits(create_app(settings), settings)
+    return create_baseline_app(plain_url(settings.database_url), pool_size=settings.db_pool_size)
+
+
+def main() -> None:
+    """Parse the arguments and serve until terminated."""
+    parser = argparse.ArgumentParser(prog="python -m bench.serve_app")
+    parser.add_argument("app", choices=["system", "baseline"])
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    # As in production (trainpack.asgi): structured logs, uvicorn's access log silenced.
+    configure_logging("WARNING")
+    uvicorn.run(
+        build(args.app), host="127.0.0.1", port=args.port, workers=1, log_config=None, access_log=False, lifespan="on"
+    )
+
+
+if __name__ == "__main__":
+    main()
