@@ -63,12 +63,24 @@ class Loaders:
         self.version: DataLoader[uuid.UUID, Version | None] = _batched(
             lambda ids: versions.by_ids(organisation_id, ids)
         )
+
+        # Every version fetched by another loader is primed into ``version``, so a later
+        # ``basedOn`` of a version already on the page costs no further query.
+        async def drafts(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
+            return self._primed(await versions.drafts_of(ids))
+
+        async def latest(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
+            return self._primed(await versions.latest_published_of(ids))
+
+        async def pages(ids: list[uuid.UUID], first: int, before: int | None) -> dict[uuid.UUID, list[Version]]:
+            found = await versions.pages(ids, first=first, before_number=before)
+            self.version.prime_many({row.id: row for rows in found.values() for row in rows})
+            return found
+
         # Keys are package ids already scoped by the package that was loaded for this organisation.
-        self.draft: DataLoader[uuid.UUID, Version | None] = _batched(versions.drafts_of)
-        self.latest_published: DataLoader[uuid.UUID, Version | None] = _batched(versions.latest_published_of)
-        self.version_page: DataLoader[PageKey, list[Version]] = _paged(
-            lambda ids, first, before: versions.pages(ids, first=first, before_number=before)
-        )
+        self.draft: DataLoader[uuid.UUID, Version | None] = _batched(drafts)
+        self.latest_published: DataLoader[uuid.UUID, Version | None] = _batched(latest)
+        self.version_page: DataLoader[PageKey, list[Version]] = _paged(pages)
         self.event_page: DataLoader[PageKey, list[Event]] = _paged(
             lambda ids, first, after: events.pages_for_packages(organisation_id, ids, after=after, first=first)
         )
@@ -78,3 +90,7 @@ class Loaders:
             return [found.get(key) for key in keys]
 
         self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = DataLoader(load_fn=by_number)
+
+    def _primed(self, found: dict[uuid.UUID, Version]) -> dict[uuid.UUID, Version]:
+        self.version.prime_many({row.id: row for row in found.values()})
+        return found
