@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db.models import Event, Package, Version
-from db.repositories.events import EventRepository
+from db.repositories.events import EventCursor, EventRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
 
@@ -30,18 +30,19 @@ def _batched(fetch: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]) 
     return DataLoader(load_fn=load)
 
 
-PageKey = tuple[uuid.UUID, int, int | None]
+P = TypeVar("P", int, EventCursor)
+PageKey = tuple[uuid.UUID, int, P | None]
 """(package id, page size, keyset position): pages with equal size and position batch together."""
 
 
 def _paged(
-    fetch: Callable[[list[uuid.UUID], int, int | None], Awaitable[dict[uuid.UUID, list[T]]]],
-) -> DataLoader[PageKey, list[T]]:
-    async def load(keys: Sequence[PageKey]) -> list[list[T]]:
-        groups: dict[tuple[int, int | None], list[uuid.UUID]] = defaultdict(list)
+    fetch: Callable[[list[uuid.UUID], int, P | None], Awaitable[dict[uuid.UUID, list[T]]]],
+) -> DataLoader[PageKey[P], list[T]]:
+    async def load(keys: Sequence[PageKey[P]]) -> list[list[T]]:
+        groups: dict[tuple[int, P | None], list[uuid.UUID]] = defaultdict(list)
         for package_id, first, position in keys:
             groups[(first, position)].append(package_id)
-        found: dict[PageKey, list[T]] = {}
+        found: dict[PageKey[P], list[T]] = {}
         for (first, position), package_ids in groups.items():
             for package_id, rows in (await fetch(package_ids, first, position)).items():
                 found[(package_id, first, position)] = rows
@@ -80,8 +81,8 @@ class Loaders:
         # Keys are package ids already scoped by the package that was loaded for this organisation.
         self.draft: DataLoader[uuid.UUID, Version | None] = _batched(drafts)
         self.latest_published: DataLoader[uuid.UUID, Version | None] = _batched(latest)
-        self.version_page: DataLoader[PageKey, list[Version]] = _paged(pages)
-        self.event_page: DataLoader[PageKey, list[Event]] = _paged(
+        self.version_page: DataLoader[PageKey[int], list[Version]] = _paged(pages)
+        self.event_page: DataLoader[PageKey[EventCursor], list[Event]] = _paged(
             lambda ids, first, after: events.pages_for_packages(organisation_id, ids, after=after, first=first)
         )
 

@@ -59,3 +59,16 @@ def parse_number_cursor(cursor: str, kind: str) -> int:
     if len(values) != 1 or not isinstance(values[0], int):
         raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
     return values[0]
+
+
+def event_cursor(tx: int, event_id: int) -> str:
+    """Cursor of an event: its position in the delivery order (writing transaction, id)."""
+    return _encode("e", [tx, event_id])
+
+
+def parse_event_cursor(cursor: str) -> tuple[int, int]:
+    """The ``(tx, id)`` position encoded by ``event_cursor``."""
+    values = _decode(cursor, "e")
+    if len(values) != 2 or not all(isinstance(value, int) and value >= 0 for value in values):
+        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
+    return int(values[0]), int(values[1])

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.ids import encode, parse_uuid
-from api.pagination import number_cursor, page_size, parse_number_cursor
+from api.pagination import event_cursor, number_cursor, page_size, parse_event_cursor, parse_number_cursor
 from api.types.versions import FieldChange, Version, VersionDiff
 from db.models import Event as EventRow
 from db.models import Package as PackageRow
@@ -35,7 +35,7 @@ class Event(relay.Node):
         """The GraphQL view of a logged event."""
         return cls(
             id=str(row.id),
-            cursor=number_cursor("e", row.id),
+            cursor=event_cursor(row.tx, row.id),
             type=row.type,
             payload=JSON(row.payload),
             actor=row.actor,
@@ -134,9 +134,9 @@ class Package(relay.Node):
     async def events(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Event]:
         context = info.context
         size = page_size(first, context.services.settings.max_page_size)
-        after_id = parse_number_cursor(after, "e") if after else None
-        rows = await context.loaders.event_page.load((self.row.id, size, after_id))
-        edges = [relay.Edge(node=Event.of(row), cursor=number_cursor("e", row.id)) for row in rows[:size]]
+        position = parse_event_cursor(after) if after else None
+        rows = await context.loaders.event_page.load((self.row.id, size, position))
+        edges = [relay.Edge(node=Event.of(row), cursor=event_cursor(row.tx, row.id)) for row in rows[:size]]
         return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
 
     @classmethod
@@ -154,11 +154,11 @@ async def organisation_events(info: Info, *, first: int | None, after: str | Non
     context = info.context
     actor = context.reader()
     size = page_size(first, context.services.settings.max_page_size)
-    after_id = parse_number_cursor(after, "e") if after else None
+    position = parse_event_cursor(after) if after else None
     rows = await EventRepository(context.read_session).page(
-        actor.organisation_id, package_id=None, after=after_id, first=size
+        organisation_id=actor.organisation_id, after=position, first=size
     )
-    edges = [relay.Edge(node=Event.of(row), cursor=number_cursor("e", row.id)) for row in rows[:size]]
+    edges = [relay.Edge(node=Event.of(row), cursor=event_cursor(row.tx, row.id)) for row in rows[:size]]
     return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, ColumnElement, Tuple, delete, func, literal, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from db.models import Event
+from db.models import Event, EventLogHorizon, Xid8
 from db.raw import as_json, driver
+
+EventCursor = tuple[int, int]
+"""(writing transaction id, event id): the total order in which events are delivered."""
 
 APPEND_EVENTS_SQL = (
     "INSERT INTO events (organisation_id, package_id, type, payload, actor) "
@@ -45,18 +50,24 @@ class EventRepository:
         return {event.id: event for event in rows}
 
     async def pages_for_packages(
-        self, organisation_id: uuid.UUID, package_ids: Sequence[uuid.UUID], *, after: int | None, first: int
+        self,
+        organisation_id: uuid.UUID,
+        package_ids: Sequence[uuid.UUID],
+        *,
+        after: EventCursor | None,
+        first: int,
     ) -> dict[uuid.UUID, list[Event]]:
-        """Up to ``first + 1`` events per package after cursor ``after``, oldest first, in one query."""
+        """Up to ``first + 1`` settled events per package after ``after``, in cursor order, in one query."""
         ranked_query = select(
-            Event, func.row_number().over(partition_by=Event.package_id, order_by=Event.id).label("rank")
-        ).where(Event.organisation_id == organisation_id, Event.package_id.in_(package_ids))
+            Event,
+            func.row_number().over(partition_by=Event.package_id, order_by=(Event.tx, Event.id)).label("rank"),
+        ).where(Event.organisation_id == organisation_id, Event.package_id.in_(package_ids), _settled())
         if after is not None:
-            ranked_query = ranked_query.where(Event.id > after)
+            ranked_query = ranked_query.where(_after(after))
         ranked = ranked_query.subquery()
         event = aliased(Event, ranked)
         rows = await self._session.scalars(
-            select(event).where(ranked.c.rank <= first + 1).order_by(ranked.c.package_id, ranked.c.id)
+            select(event).where(ranked.c.rank <= first + 1).order_by(ranked.c.package_id, ranked.c.tx, ranked.c.id)
         )
         pages: dict[uuid.UUID, list[Event]] = {package_id: [] for package_id in package_ids}
         for row in rows:
@@ -65,12 +76,74 @@ class EventRepository:
         return pages
 
     async def page(
-        self, organisation_id: uuid.UUID, *, package_id: uuid.UUID | None, after: int | None, first: int
+        self,
+        *,
+        after: EventCursor | None,
+        first: int,
+        organisation_id: uuid.UUID | None = None,
+        package_id: uuid.UUID | None = None,
+        upto: EventCursor | None = None,
     ) -> list[Event]:
-        """Up to ``first + 1`` events after cursor ``after``, oldest first."""
-        query = select(Event).where(Event.organisation_id == organisation_id)
+        """Up to ``first + 1`` settled events after ``after`` (and up to ``upto``), in cursor order.
+
+        Without an organisation this reads every tenant's events (the live hub's feed).
+        """
+        query = select(Event).where(_settled())
+        if organisation_id is not None:
+            query = query.where(Event.organisation_id == organisation_id)
         if package_id is not None:
             query = query.where(Event.package_id == package_id)
         if after is not None:
-            query = query.where(Event.id > after)
-        return list(await self._session.scalars(query.order_by(Event.id).limit(first + 1)))
+            query = query.where(_after(after))
+        if upto is not None:
+            query = query.where(tuple_(Event.tx, Event.id) <= _position(upto))
+        return list(await self._session.scalars(query.order_by(Event.tx, Event.id).limit(first + 1)))
+
+    async def head(self) -> EventCursor | None:
+        """The newest settled event's cursor: everything at or before it is final."""
+        row = (
+            await self._session.execute(
+                select(Event.tx, Event.id).where(_settled()).order_by(Event.tx.desc(), Event.id.desc()).limit(1)
+            )
+        ).first()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def horizon(self) -> EventCursor | None:
+        """The newest pruned event's cursor; resuming from before it needs a resync."""
+        row = (await self._session.execute(select(EventLogHorizon.tx, EventLogHorizon.event_id))).first()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def prune(self, before: datetime) -> int:
+        """Delete settled events created before ``before`` and move the horizon past them."""
+        deleted = (
+            await self._session.execute(
+                delete(Event).where(Event.created_at < before, _settled()).returning(Event.tx, Event.id)
+            )
+        ).all()
+        if not deleted:
+            return 0
+        newest = max((int(tx), int(event_id)) for tx, event_id in deleted)
+        await self._session.execute(
+            insert(EventLogHorizon)
+            .values(id=1, tx=newest[0], event_id=newest[1])
+            .on_conflict_do_update(
+                index_elements=[EventLogHorizon.id],
+                set_={"tx": newest[0], "event_id": newest[1]},
+                where=tuple_(EventLogHorizon.tx, EventLogHorizon.event_id) < _position(newest),
+            )
+        )
+        return len(deleted)
+
+
+def _settled() -> ColumnElement[bool]:
+    """Events whose transaction is older than every running one: none can appear before them."""
+    return Event.tx < func.pg_snapshot_xmin(func.pg_current_snapshot())
+
+
+def _after(cursor: EventCursor) -> ColumnElement[bool]:
+    return tuple_(Event.tx, Event.id) > _position(cursor)
+
+
+def _position(cursor: EventCursor) -> Tuple:
+    """A cursor as a row value whose first member the database reads as ``xid8``."""
+    return tuple_(literal(cursor[0], Xid8), literal(cursor[1], BigInteger))

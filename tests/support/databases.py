@@ -35,3 +35,8 @@ def drop_database(server_url: str, database_url: str) -> None:
     """Drop a database created by ``create_database`` (closing leftover connections)."""
     name = database_url.partition("?")[0].rsplit("/", 1)[1]
     asyncio.run(_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def plain(url: str) -> str:
+    """The URL in the driver's own form (no SQLAlchemy dialect prefix)."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
