@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from alembic.config import Config
@@ -15,20 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.live.hub import EventHub
 from api.schema import build_schema
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
 from trainpack.settings import Settings
 from workflow.access import hash_token
 from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
+HUB_LOGGING_TOKEN = "event-hub"  # marks the hub's statements (logs; request-cost measurements skip them)
 _request_sessions: ContextVar[list[AsyncSession]] = ContextVar("request_sessions")
 
 
@@ -52,12 +56,26 @@ class GraphQLApp(GraphQL[Context, None]):
             for session in sessions:
                 await session.close()
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket from its ``connection_init`` payload; refuse it (4403) if that fails."""
+        params = context.connection_params or {}
+        raw = params.get("Authorization") or params.get("authorization") or params.get("token")
+        secret = _bearer(raw) if isinstance(raw, str) and " " in raw else raw if isinstance(raw, str) else None
+        if secret:
+            async with self.services.read_engine.connect() as connection:
+                context.actor_or_none = actor_of(await active_token(connection, hash_token(secret)))
+        if context.actor_or_none is None:
+            raise ConnectionRejectionError(
+                {"message": "A valid token is required in connection_init.", "code": "UNAUTHENTICATED"}
+            )
+        return cast(UnsetType, UNSET)  # acknowledge without a payload
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         session = self.services.read_sessionmaker()
         _request_sessions.get().append(session)
         secret = _bearer(request.headers.get("authorization"))
         actor = None
-        if secret:
+        if secret and isinstance(request, Request):
             async with self.services.read_engine.connect() as connection:
                 actor = actor_of(await active_token(connection, hash_token(secret)))
         return Context(
@@ -155,8 +173,20 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
+        hub = EventHub(
+            make_sessionmaker(read_engine.execution_options(logging_token=HUB_LOGGING_TOKEN)),
+            plain_url(settings.database_url or ""),
+            catch_up_seconds=settings.event_catch_up_seconds,
+            buffer=settings.subscriber_buffer,
+        )
+        await hub.start()
+        services.hub = hub
+        try:
+            yield
+        finally:
+            services.hub = None
+            await hub.stop()
+            await engine.dispose()
 
     graphql = GraphQLApp(services)
     app = Starlette(
@@ -164,6 +194,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
         ],
         lifespan=lifespan,
     )

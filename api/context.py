@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from api.live.hub import EventHub
 from api.loaders import Loaders
 from db.uow import UnitOfWork
 from trainpack.settings import Settings
@@ -25,6 +26,7 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
     read_engine: AsyncEngine
+    hub: EventHub | None = None
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Context:
     services: Services
     read_session: AsyncSession
     actor_or_none: Actor | None
+    connection_params: dict[str, object] | None = None
     _loaders: Loaders | None = field(default=None)
 
     @property

@@ -17,8 +17,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from api.live.events import EVENT_TYPES
 from api.mutations import Mutation
 from api.queries import Query
+from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
 from trainpack.settings import Settings
@@ -45,4 +47,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
     ]
-    return strawberry.Schema(query=Query, mutation=Mutation, types=[Package, Version, Event], extensions=extensions)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=[Package, Version, Event, *EVENT_TYPES],
+        extensions=extensions,
+    )

@@ -24,3 +24,8 @@ def make_engine(url: str, *, pool_size: int = 10, pooled: bool = True) -> AsyncE
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def plain_url(url: str) -> str:
+    """The URL in the driver's own form (``postgresql://``), for direct asyncpg connections."""
+    return "postgresql://" + async_url(url)[len("postgresql+asyncpg://") :]

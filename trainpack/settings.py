@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_tokens: int = 4000
     max_page_size: int = 200
     max_body_bytes: int = 1_000_000
+    event_catch_up_seconds: float = Field(default=1.0, description="Re-read the event log at least this often.")
+    subscriber_buffer: int = Field(default=1000, description="Events buffered per subscriber before it is cut off.")
+    event_retention_hours: float = Field(default=168.0, description="Events older than this are pruned.")
 
 
 def load_settings() -> Settings:

@@ -1,0 +1,183 @@
+"""Typed live events: one GraphQL type per kind of state change, built from log rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from api.ids import encode
+from api.pagination import event_cursor
+from api.types.common import SaveTrigger, StepName, StepStatus
+from db.models import Event
+from workflow.drafts import SaveTrigger as DomainSaveTrigger
+from workflow.events import EventType
+from workflow.machine import StepStatus as DomainStepStatus
+from workflow.steps import Step
+
+
+@strawberry.interface(description="A state change of a package, in delivery order.")
+class PackageEvent:
+    cursor: str = strawberry.field(description="Resume after this event with `after: cursor`.")
+    at: datetime
+    package_id: strawberry.ID | None
+    actor: str
+
+
+@strawberry.type(description="The draft was saved (manually or by autosave).")
+class DraftSavedEvent(PackageEvent):
+    version_id: strawberry.ID
+    number: int
+    revision: int
+    saved_at: datetime
+    trigger: SaveTrigger  # type: ignore[valid-type]
+    steps: list[StepName]  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A step's status moved.")
+class StepStatusChangedEvent(PackageEvent):
+    version_id: strawberry.ID
+    revision: int
+    step: StepName  # type: ignore[valid-type]
+    from_status: StepStatus  # type: ignore[valid-type]
+    to_status: StepStatus  # type: ignore[valid-type]
+    error_count: int
+
+
+@strawberry.type(description="The draft's current step changed.")
+class CurrentStepChangedEvent(PackageEvent):
+    version_id: strawberry.ID
+    revision: int
+    step: StepName  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A new draft was opened from a published version.")
+class DraftOpenedEvent(PackageEvent):
+    version_id: strawberry.ID
+    number: int
+    based_on: int | None
+    revision: int
+
+
+@strawberry.type(description="The draft was discarded.")
+class DraftDiscardedEvent(PackageEvent):
+    version_id: strawberry.ID
+    number: int
+
+
+@strawberry.type(description="A version was published.")
+class VersionPublishedEvent(PackageEvent):
+    version_id: strawberry.ID
+    number: int
+    revision: int
+    content_hash: str
+    changelog: str | None
+
+
+@strawberry.type(description="A package was created.")
+class PackageCreatedEvent(PackageEvent):
+    name: str
+
+
+@strawberry.type(description="A package was renamed (by the user, or automatically to follow its selections).")
+class PackageRenamedEvent(PackageEvent):
+    name: str
+    previous_name: str
+    automatic: bool
+
+
+@strawberry.type(description="A package was archived or unarchived.")
+class PackageArchivedEvent(PackageEvent):
+    archived: bool
+
+
+@strawberry.type(description="A never-published package was deleted.")
+class PackageDeletedEvent(PackageEvent):
+    name: str
+
+
+def _common(row: Event) -> dict[str, Any]:
+    return {
+        "cursor": event_cursor(row.tx, row.id),
+        "at": row.created_at,
+        "package_id": strawberry.ID(encode("Package", row.package_id)) if row.package_id else None,
+        "actor": row.actor,
+    }
+
+
+def _version(payload: dict[str, Any]) -> strawberry.ID:
+    return strawberry.ID(encode("Version", payload["versionId"]))
+
+
+_BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
+    EventType.DRAFT_SAVED: lambda row, p: DraftSavedEvent(
+        **_common(row),
+        version_id=_version(p),
+        number=p["number"],
+        revision=p["revision"],
+        saved_at=datetime.fromisoformat(p["savedAt"]),
+        trigger=DomainSaveTrigger(p["trigger"]),
+        steps=[Step(step) for step in p["steps"]],
+    ),
+    EventType.STEP_STATUS_CHANGED: lambda row, p: StepStatusChangedEvent(
+        **_common(row),
+        version_id=_version(p),
+        revision=p["revision"],
+        step=Step(p["step"]),
+        from_status=DomainStepStatus(p["from"]),
+        to_status=DomainStepStatus(p["to"]),
+        error_count=p["errorCount"],
+    ),
+    EventType.CURRENT_STEP_CHANGED: lambda row, p: CurrentStepChangedEvent(
+        **_common(row),
+        version_id=_version(p),
+        revision=p["revision"],
+        step=Step(p["step"]),
+    ),
+    EventType.DRAFT_OPENED: lambda row, p: DraftOpenedEvent(
+        **_common(row),
+        version_id=_version(p),
+        number=p["number"],
+        based_on=p.get("basedOn"),
+        revision=p["revision"],
+    ),
+    EventType.DRAFT_DISCARDED: lambda row, p: DraftDiscardedEvent(
+        **_common(row), version_id=_version(p), number=p["number"]
+    ),
+    EventType.VERSION_PUBLISHED: lambda row, p: VersionPublishedEvent(
+        **_common(row),
+        version_id=_version(p),
+        number=p["number"],
+        revision=p["revision"],
+        content_hash=p["contentHash"],
+        changelog=p.get("changelog"),
+    ),
+    EventType.PACKAGE_CREATED: lambda row, p: PackageCreatedEvent(**_common(row), name=p["name"]),
+    EventType.PACKAGE_RENAMED: lambda row, p: PackageRenamedEvent(
+        **_common(row), name=p["name"], previous_name=p["previousName"], automatic=p["automatic"]
+    ),
+    EventType.PACKAGE_ARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=True),
+    EventType.PACKAGE_UNARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=False),
+    EventType.PACKAGE_DELETED: lambda row, p: PackageDeletedEvent(**_common(row), name=p["name"]),
+}
+
+EVENT_TYPES = (
+    DraftSavedEvent,
+    StepStatusChangedEvent,
+    CurrentStepChangedEvent,
+    DraftOpenedEvent,
+    DraftDiscardedEvent,
+    VersionPublishedEvent,
+    PackageCreatedEvent,
+    PackageRenamedEvent,
+    PackageArchivedEvent,
+    PackageDeletedEvent,
+)
+
+
+def typed_event(row: Event) -> PackageEvent | None:
+    """The GraphQL event for a log row (``None`` for kinds this API version does not stream)."""
+    builder = _BUILDERS.get(row.type)
+    return builder(row, row.payload) if builder else None

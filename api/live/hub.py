@@ -1,0 +1,243 @@
+"""The per-process event hub: one feed of the durable log, fanned out to every subscriber.
+
+One background task follows the log in cursor order (``EventRepository.page``, settled
+events only) and hands each event to the subscriptions of its organisation. It wakes on
+PostgreSQL notifications (``LISTEN trainpack_events``, one connection per process, sent by
+a trigger when a transaction that wrote events commits) and also every
+``catch_up_seconds``, so a lost notification or a broken LISTEN connection only delays
+delivery. Subscribers never touch the database for live events; only a resume replays
+the gap from the log, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Event
+from db.repositories.events import EventCursor, EventRepository
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "trainpack_events"
+
+
+def cursor_of(event: Event) -> EventCursor:
+    """An event's position in the delivery order."""
+    return (int(event.tx), int(event.id))
+
+
+class SubscriberTooSlowError(Exception):
+    """The subscriber's buffer overflowed; it may resume from ``last_cursor``."""
+
+    def __init__(self, last_cursor: EventCursor | None) -> None:
+        super().__init__("The subscriber fell too far behind and was disconnected; resume from its last cursor.")
+        self.last_cursor = last_cursor
+
+
+class ResyncRequiredError(Exception):
+    """The cursor is older than the retained log: the client must reload its state."""
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A subscriber's bounded buffer of live events, registered at hub position ``start``."""
+
+    organisation_id: uuid.UUID
+    package_id: uuid.UUID | None
+    limit: int
+    start: EventCursor | None
+    buffer: deque[Event] = field(default_factory=deque)
+    overflowed: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: Event) -> bool:
+        """Queue an event; ``False`` (and the subscription is finished) when the buffer is full."""
+        if self.package_id is not None and event.package_id != self.package_id:
+            return True
+        if len(self.buffer) >= self.limit:
+            self.overflowed = True
+            self.ready.set()
+            return False
+        self.buffer.append(event)
+        self.ready.set()
+        return True
+
+    async def next(self) -> Event:
+        """The next live event; raises ``SubscriberTooSlowError`` once the buffered ones are out."""
+        while not self.buffer:
+            if self.overflowed:
+                raise SubscriberTooSlowError(None)
+            self.ready.clear()
+            await self.ready.wait()
+        return self.buffer.popleft()
+
+
+class EventHub:
+    """Follows the event log for this process and fans events out to subscriptions."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        listen_dsn: str,
+        *,
+        catch_up_seconds: float = 1.0,
+        buffer: int = 1000,
+        batch: int = 500,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._listen_dsn = listen_dsn
+        self._catch_up_seconds = catch_up_seconds
+        self._buffer = buffer
+        self._batch = batch
+        self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+        self.position: EventCursor | None = None
+        self.listening = False
+        self.delivered = 0
+
+    async def start(self) -> None:
+        """Take the log's current head as the starting position and start following it."""
+        async with self._sessionmaker() as session:
+            self.position = await EventRepository(session).head()
+        self._tasks = [
+            asyncio.create_task(self._follow(), name="event-hub-follow"),
+            asyncio.create_task(self._listen(), name="event-hub-listen"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop following (subscribers see their streams end when their connections close)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+
+    def subscribe(self, organisation_id: uuid.UUID, package_id: uuid.UUID | None) -> Subscription:
+        """Register a subscriber at the current position (synchronously, so no event slips by)."""
+        subscription = Subscription(organisation_id, package_id, self._buffer, self.position)
+        self._subscriptions[organisation_id].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget a subscriber."""
+        group = self._subscriptions.get(subscription.organisation_id)
+        if group is not None:
+            group.discard(subscription)
+            if not group:
+                del self._subscriptions[subscription.organisation_id]
+
+    async def stream(
+        self, organisation_id: uuid.UUID, package_id: uuid.UUID | None, after: EventCursor | None
+    ) -> AsyncIterator[Event]:
+        """Every event after ``after`` (replayed from the log), then live ones: no gap, no repeat."""
+        subscription = self.subscribe(organisation_id, package_id)
+        last = after
+        try:
+            if after is not None:
+                async with self._sessionmaker() as session:
+                    horizon = await EventRepository(session).horizon()
+                if horizon is not None and after < horizon:
+                    raise ResyncRequiredError(
+                        "The cursor is older than the retained event log; reload and subscribe without a cursor."
+                    )
+                while subscription.start is not None and last is not None and last < subscription.start:
+                    page = await self._replay_page(subscription, last)
+                    for event in page:
+                        last = cursor_of(event)
+                        yield event
+                    if len(page) < self._batch:
+                        break
+            while True:
+                try:
+                    event = await subscription.next()
+                except SubscriberTooSlowError:
+                    raise SubscriberTooSlowError(last) from None
+                position = cursor_of(event)
+                if last is not None and position <= last:
+                    continue
+                last = position
+                yield event
+        finally:
+            self.unsubscribe(subscription)
+
+    async def _replay_page(self, subscription: Subscription, after: EventCursor) -> list[Event]:
+        """One page of the gap between a resume cursor and the live start, read in a short session
+        (no connection is held while the subscriber consumes it)."""
+        async with self._sessionmaker() as session:
+            rows = await EventRepository(session).page(
+                after=after,
+                first=self._batch,
+                upto=subscription.start,
+                organisation_id=subscription.organisation_id,
+                package_id=subscription.package_id,
+            )
+        return rows[: self._batch]
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self._catch_up()
+            except Exception:  # keep following; the next wake-up or tick retries
+                log.exception("event hub read failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._catch_up_seconds)
+            self._wake.clear()
+
+    async def _catch_up(self) -> None:
+        async with self._sessionmaker() as session:
+            repository = EventRepository(session)
+            while True:
+                rows = await repository.page(after=self.position, first=self._batch)
+                for event in rows[: self._batch]:
+                    self.position = cursor_of(event)
+                    self._dispatch(event)
+                if len(rows) <= self._batch:
+                    return
+                await asyncio.sleep(0)  # let subscribers drain between batches (buffers exceed a batch)
+
+    def _dispatch(self, event: Event) -> None:
+        group = self._subscriptions.get(event.organisation_id)
+        if not group:
+            return
+        for subscription in list(group):
+            if subscription.offer(event):
+                self.delivered += 1
+            else:
+                group.discard(subscription)
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                self._listener = await asyncpg.connect(self._listen_dsn)
+                lost = asyncio.Event()
+                self._listener.add_termination_listener(lambda _, lost=lost: lost.set())
+                await self._listener.add_listener(CHANNEL, self._notified)
+                self.listening = True
+                delay = 0.2
+                self._wake.set()  # anything committed while not listening is read now
+                await lost.wait()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("event listener connection failed", error=str(exc))
+            finally:
+                self.listening = False
+                if self._listener is not None and not self._listener.is_closed():
+                    self._listener.terminate()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _notified(self, *_: object) -> None:
+        self._wake.set()

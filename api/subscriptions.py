@@ -1,0 +1,68 @@
+"""Subscription root: live events of one package or of the whole organisation.
+
+Each takes an optional ``after`` cursor: everything after it is replayed from the durable
+log, then live events follow with no gap and no repeat. A subscriber that falls too far
+behind gets a ``SUBSCRIBER_TOO_SLOW`` error naming its last cursor; a cursor older than the
+retained log gets ``RESYNC_REQUIRED``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+
+import strawberry
+from graphql import GraphQLError
+
+from api.context import Info
+from api.ids import decode
+from api.live.events import PackageEvent, typed_event
+from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
+from api.pagination import event_cursor, parse_event_cursor
+from workflow.errors import NotFoundError
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="State changes of one package.")
+    async def package_events(
+        self, info: Info, package_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[PackageEvent, None]:
+        actor = info.context.reader()
+        try:
+            _, package = decode(package_id, "Package")
+        except NotFoundError:
+            raise _not_found(package_id) from None
+        if await info.context.loaders.package.load(package) is None:
+            raise _not_found(package_id)
+        async for event in _events(info, actor.organisation_id, package, after):
+            yield event
+
+    @strawberry.subscription(description="State changes of every package of your organisation (dashboards).")
+    async def organisation_events(self, info: Info, after: str | None = None) -> AsyncGenerator[PackageEvent, None]:
+        actor = info.context.reader()
+        async for event in _events(info, actor.organisation_id, None, after):
+            yield event
+
+
+async def _events(
+    info: Info, organisation_id: uuid.UUID, package_id: uuid.UUID | None, after: str | None
+) -> AsyncGenerator[PackageEvent, None]:
+    hub = info.context.services.hub
+    if hub is None:
+        raise GraphQLError("Live events are not available on this server.", extensions={"code": "UNAVAILABLE"})
+    position = parse_event_cursor(after) if after else None
+    try:
+        async for row in hub.stream(organisation_id, package_id, position):
+            event = typed_event(row)
+            if event is not None:
+                yield event
+    except SubscriberTooSlowError as exc:
+        last = event_cursor(*exc.last_cursor) if exc.last_cursor else after
+        raise GraphQLError(str(exc), extensions={"code": "SUBSCRIBER_TOO_SLOW", "lastCursor": last}) from None
+    except ResyncRequiredError as exc:
+        raise GraphQLError(str(exc), extensions={"code": "RESYNC_REQUIRED"}) from None
+
+
+def _not_found(raw: str) -> GraphQLError:
+    return GraphQLError(f"No package with id {raw!r} was found.", extensions={"code": "NOT_FOUND"})

@@ -1,0 +1,149 @@
+"""The event hub under stress: stalled subscribers, a cut wake-up channel, resumes under load."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from api.live.hub import EventHub, SubscriberTooSlowError, cursor_of
+from db.engine import make_engine, make_sessionmaker
+from db.models import Event
+from db.repositories.events import EventCursor
+from tests.support.databases import plain
+from trainpack.database import unit_of_work
+
+INSERT = "INSERT INTO events (organisation_id, package_id, type, payload, actor) VALUES ($1, NULL, $2, '{}', 'test')"
+
+
+@pytest.fixture
+async def hub(database_url: str) -> AsyncIterator[EventHub]:
+    engine = make_engine(database_url, pool_size=2)
+    hub = EventHub(
+        make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        plain(database_url),
+        catch_up_seconds=0.5,
+        buffer=5,
+        batch=4,
+    )
+    await hub.start()
+    yield hub
+    await hub.stop()
+    await engine.dispose()
+
+
+async def _organisation(database_url: str) -> uuid.UUID:
+    async with unit_of_work(database_url) as uow:
+        organisation = await uow.tokens.add_organisation(f"org-{uuid.uuid4().hex[:10]}")
+    return organisation.id
+
+
+async def _write(database_url: str, organisation_id: uuid.UUID, names: list[str]) -> None:
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        for name in names:
+            await connection.execute(INSERT, organisation_id, name)
+    finally:
+        await connection.close()
+
+
+async def _take(stream: AsyncIterator[Event], count: int, timeout: float = 10.0) -> list[Event]:
+    async def take() -> list[Event]:
+        return [await anext(stream) for _ in range(count)]
+
+    return await asyncio.wait_for(take(), timeout)
+
+
+async def test_a_stalled_subscriber_is_cut_off_without_delaying_the_others(hub: EventHub, database_url: str) -> None:
+    organisation_id = await _organisation(database_url)
+    active, stalled = hub.stream(organisation_id, None, None), hub.stream(organisation_id, None, None)
+    first_active, first_stalled = asyncio.create_task(_take(active, 1)), asyncio.create_task(_take(stalled, 1))
+    await asyncio.sleep(0.1)  # both registered
+    await _write(database_url, organisation_id, ["E0"])
+    await first_active
+    last_seen = cursor_of((await first_stalled)[0])
+    names = [f"E{number}" for number in range(1, 21)]
+    reading = asyncio.create_task(_take(active, 20, timeout=10))
+    await _write(database_url, organisation_id, names)
+    assert [event.type for event in await reading] == names  # never held back by the stalled one
+    buffered = [event.type for event in await _take(stalled, 5)]
+    assert buffered == names[:5]
+    with pytest.raises(SubscriberTooSlowError) as cut:
+        await anext(stalled)
+    resume_from = cut.value.last_cursor
+    assert resume_from is not None and resume_from > last_seen
+    resumed = hub.stream(organisation_id, None, resume_from)
+    assert [event.type for event in await _take(resumed, 15)] == names[5:]
+    for stream in (active, stalled, resumed):
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_cut_wake_up_channel_only_delays_delivery(hub: EventHub, database_url: str) -> None:
+    organisation_id = await _organisation(database_url)
+    stream = hub.stream(organisation_id, None, None)
+    first = asyncio.create_task(_take(stream, 1))
+    await asyncio.sleep(0.1)
+    await _write(database_url, organisation_id, ["BEFORE"])
+    await first
+    killer = await asyncpg.connect(plain(database_url))
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+        )
+        assert killed >= 1
+        await _write(database_url, organisation_id, [f"DURING{number}" for number in range(5)])
+        during = [event.type for event in await _take(stream, 5)]  # by the periodic catch-up
+        assert during == [f"DURING{number}" for number in range(5)]
+        for _ in range(50):  # the listener reconnects by itself
+            if hub.listening:
+                break
+            await asyncio.sleep(0.1)
+        assert hub.listening
+    finally:
+        await killer.close()
+    await _write(database_url, organisation_id, ["AFTER"])
+    assert [event.type for event in await _take(stream, 1)] == ["AFTER"]
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_resuming_repeatedly_under_concurrent_writers_sees_the_log_exactly_once(
+    hub: EventHub, database_url: str
+) -> None:
+    organisation_id = await _organisation(database_url)
+    total = 120
+
+    async def writer(prefix: str) -> None:
+        connection = await asyncpg.connect(plain(database_url))
+        try:
+            for number in range(total // 4):
+                async with connection.transaction():
+                    await connection.execute(INSERT, organisation_id, f"{prefix}{number}")
+                    await asyncio.sleep(0.002)  # transactions overlap and commit out of id order
+        finally:
+            await connection.close()
+
+    writers = asyncio.gather(*(writer(prefix) for prefix in "abcd"))
+    received: list[Event] = []
+    last: EventCursor | None = None
+    while len(received) < total:
+        stream = hub.stream(organisation_id, None, last)
+        try:
+            for _ in range(7):  # read a few, then drop the connection and resume
+                event = await asyncio.wait_for(anext(stream), 10)
+                received.append(event)
+                last = cursor_of(event)
+                if len(received) == total:
+                    break
+        except SubscriberTooSlowError as cut:  # a tiny buffer: being cut off is one more way to resume
+            assert cut.last_cursor == last or (cut.last_cursor is None and last is None)
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+    await writers
+    async with unit_of_work(database_url) as uow:
+        log = await uow.events.page(organisation_id=organisation_id, after=None, first=1000)
+    assert [cursor_of(event) for event in received] == [cursor_of(event) for event in log]
+    assert len({event.type for event in received}) == total

@@ -1,0 +1,139 @@
+"""Live events over real websockets (both protocols) against the in-process uvicorn server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+import websockets
+
+from tests.conftest import issue_token
+from tests.support.content import CONFIG, MODEL
+from tests.support.flows import create_package, save
+from tests.support.graphql import Api
+from tests.support.servers import InProcessServer
+from tests.support.ws import LEGACY_WS, TRANSPORT_WS, WsClient
+
+PACKAGE_EVENTS = """
+subscription($id: ID!, $after: String) {
+  packageEvents(packageId: $id, after: $after) {
+    __typename cursor packageId
+    ... on DraftSavedEvent { revision trigger steps }
+    ... on StepStatusChangedEvent { step fromStatus toStatus }
+    ... on PackageRenamedEvent { name automatic }
+  }
+}
+"""
+
+ORGANISATION_EVENTS = """
+subscription { organisationEvents { __typename cursor packageId ... on DraftSavedEvent { revision } } }
+"""
+
+
+async def _until_saves(ws: WsClient, count: int) -> list[dict[str, object]]:
+    """Every event received until ``count`` DraftSavedEvents have arrived."""
+    received: list[dict[str, object]] = []
+    while sum(event["__typename"] == "DraftSavedEvent" for event in received) < count:
+        received.extend(data["packageEvents"] for data in await ws.events(1))
+    return received
+
+
+async def _saves(api: Api, package_id: str, revision: int, count: int) -> int:
+    for number in range(count):
+        saved = await save(api, package_id, revision, {"config": {**CONFIG, "seed": number}}, trigger="AUTOSAVE")
+        revision = saved["revision"]
+    return revision
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_saves_stream_live_as_typed_events(api: Api, api_server: InProcessServer, protocol: str) -> None:
+    package_id, revision = await create_package(api)
+    async with WsClient(api_server.graphql_url, protocol) as ws:
+        assert (await ws.init(api.token))["type"] == "connection_ack"
+        await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+        await asyncio.sleep(0.2)
+        saved = await save(api, package_id, revision, {"model": MODEL}, trigger="AUTOSAVE")
+        received = [data["packageEvents"] for data in await ws.events(2)]
+    assert [event["__typename"] for event in received] == ["PackageRenamedEvent", "DraftSavedEvent"]
+    assert received[1] == {
+        "__typename": "DraftSavedEvent",
+        "cursor": received[1]["cursor"],
+        "packageId": package_id,
+        "revision": saved["revision"],
+        "trigger": "AUTOSAVE",
+        "steps": ["MODEL"],
+    }
+    assert received[0]["name"] == saved["package"]["name"] and received[0]["automatic"] is True
+
+
+async def test_a_missing_or_bad_token_is_refused_before_any_data(api_server: InProcessServer) -> None:
+    for token in (None, "tp_not-a-token"):
+        async with WsClient(api_server.graphql_url, TRANSPORT_WS) as ws:
+            await ws.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"} if token else {}})
+            with pytest.raises(websockets.ConnectionClosedError) as closed:
+                await ws.receive()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+        async with WsClient(api_server.graphql_url, LEGACY_WS) as ws:
+            assert (await ws.init(token))["type"] == "connection_error"
+
+
+async def test_resuming_from_a_cursor_delivers_exactly_what_was_missed(api: Api, api_server: InProcessServer) -> None:
+    package_id, revision = await create_package(api)
+    async with WsClient(api_server.graphql_url) as ws:
+        await ws.init(api.token)
+        await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+        await asyncio.sleep(0.2)
+        revision = await _saves(api, package_id, revision, 2)
+        seen = await _until_saves(ws, 2)
+    revision = await _saves(api, package_id, revision, 3)  # missed while disconnected
+    async with WsClient(api_server.graphql_url) as ws:
+        await ws.init(api.token)
+        await ws.subscribe("2", PACKAGE_EVENTS, id=package_id, after=seen[-1]["cursor"])
+        missed = await _until_saves(ws, 3)
+        with pytest.raises(TimeoutError):
+            await ws.receive(timeout=1.5)  # nothing more, nothing twice
+    saves = [event["revision"] for event in seen + missed if event["__typename"] == "DraftSavedEvent"]
+    assert saves == list(range(revision - 4, revision + 1))
+    cursors = [event["cursor"] for event in seen + missed]
+    assert len(set(cursors)) == len(cursors)
+
+
+async def test_organisation_streams_never_carry_another_organisations_events(
+    api: Api, api_server: InProcessServer, database_url: str
+) -> None:
+    package_id, revision = await create_package(api)
+    async with Api(api_server.graphql_url, await issue_token(database_url)) as other:
+        other_package, other_revision = await create_package(other)
+        async with WsClient(api_server.graphql_url) as ws:
+            await ws.init(other.token)
+            await ws.subscribe("1", ORGANISATION_EVENTS)
+            await asyncio.sleep(0.2)
+            await _saves(api, package_id, revision, 2)
+            await _saves(other, other_package, other_revision, 1)
+            received = [data["organisationEvents"] for data in await ws.events(1)]
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    received.extend(data["organisationEvents"] for data in await ws.events(1, timeout=1.5))
+    assert {event["packageId"] for event in received} == {other_package}
+    assert [event["__typename"] for event in received].count("DraftSavedEvent") == 1
+
+
+async def test_unknown_packages_and_bad_cursors_are_errors(api: Api, api_server: InProcessServer) -> None:
+    package_id, _ = await create_package(api)
+    async with WsClient(api_server.graphql_url) as ws:
+        await ws.init(api.token)
+        await ws.subscribe("1", PACKAGE_EVENTS, id="UGFja2FnZTpub3BlLW5vcGU=")
+        assert await _error_code(ws, "1") == "NOT_FOUND"
+        await ws.subscribe("2", PACKAGE_EVENTS, id=package_id, after="garbage")
+        assert await _error_code(ws, "2") == "BAD_CURSOR"
+
+
+async def _error_code(ws: WsClient, operation_id: str) -> str:
+    """The code of an operation's error, sent as `error` or as a `next` result carrying errors."""
+    while True:
+        message = await ws.receive()
+        if message.get("id") == operation_id and message["type"] in ("error", "next"):
+            errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            code: str = errors[0]["extensions"]["code"]
+            return code
