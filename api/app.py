@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any, cast
 
 import structlog
@@ -177,6 +178,8 @@ def create_app(settings: Settings) -> Starlette:
             make_sessionmaker(read_engine.execution_options(logging_token=HUB_LOGGING_TOKEN)),
             plain_url(settings.database_url or ""),
             catch_up_seconds=settings.event_catch_up_seconds,
+            retention=timedelta(hours=settings.event_retention_hours),
+            prune_sessionmaker=services.sessionmaker,
             buffer=settings.subscriber_buffer,
         )
         await hub.start()

@@ -17,9 +17,11 @@ import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Event
@@ -28,6 +30,7 @@ from db.repositories.events import EventCursor, EventRepository
 log = structlog.get_logger(__name__)
 
 CHANNEL = "trainpack_events"
+PRUNE_LOCK = 7_126_540_001  # advisory lock key: one pruner at a time across processes
 
 
 def cursor_of(event: Event) -> EventCursor:
@@ -92,12 +95,18 @@ class EventHub:
         catch_up_seconds: float = 1.0,
         buffer: int = 1000,
         batch: int = 500,
+        retention: timedelta = timedelta(days=7),
+        prune_every_seconds: float = 3600.0,
+        prune_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._listen_dsn = listen_dsn
         self._catch_up_seconds = catch_up_seconds
         self._buffer = buffer
         self._batch = batch
+        self._retention = retention
+        self._prune_every_seconds = prune_every_seconds
+        self._prune_sessionmaker = prune_sessionmaker or sessionmaker
         self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -113,6 +122,7 @@ class EventHub:
         self._tasks = [
             asyncio.create_task(self._follow(), name="event-hub-follow"),
             asyncio.create_task(self._listen(), name="event-hub-listen"),
+            asyncio.create_task(self._prune_periodically(), name="event-hub-prune"),
         ]
 
     async def stop(self) -> None:
@@ -238,6 +248,23 @@ class EventHub:
                     self._listener.terminate()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            try:
+                removed = await self.prune()
+                if removed:
+                    log.info("pruned old events", removed=removed)
+            except Exception:  # pruning is housekeeping: never let it stop the hub
+                log.exception("event pruning failed")
+            await asyncio.sleep(self._prune_every_seconds)
+
+    async def prune(self) -> int:
+        """Delete events past the retention window; one process at a time (advisory lock)."""
+        async with self._prune_sessionmaker() as session, session.begin():
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(PRUNE_LOCK))):
+                return 0
+            return await EventRepository(session).prune(datetime.now(UTC) - self._retention)
 
     def _notified(self, *_: object) -> None:
         self._wake.set()

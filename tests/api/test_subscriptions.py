@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
+from datetime import timedelta
 
+import asyncpg
 import pytest
 import websockets
+from strawberry.relay import GlobalID as Base64Id
 
 from tests.conftest import issue_token
 from tests.support.content import CONFIG, MODEL
+from tests.support.databases import plain
+from tests.support.documents import EVENTS
 from tests.support.flows import create_package, save
 from tests.support.graphql import Api
 from tests.support.servers import InProcessServer
 from tests.support.ws import LEGACY_WS, TRANSPORT_WS, WsClient
+from trainpack.database import unit_of_work
+from workflow.drafts import utcnow
 
 PACKAGE_EVENTS = """
 subscription($id: ID!, $after: String) {
@@ -137,3 +145,25 @@ async def _error_code(ws: WsClient, operation_id: str) -> str:
             errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
             code: str = errors[0]["extensions"]["code"]
             return code
+
+
+async def test_a_cursor_older_than_the_retained_log_requires_a_resync(
+    api: Api, api_server: InProcessServer, database_url: str
+) -> None:
+    package_id, revision = await create_package(api)
+    await _saves(api, package_id, revision, 2)
+    log = (await api.execute(EVENTS, id=package_id))["node"]["events"]["edges"]
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        await connection.execute(
+            "UPDATE events SET created_at = now() - interval '30 days' WHERE package_id = $1",
+            uuid.UUID(Base64Id.from_id(package_id).node_id),
+        )
+    finally:
+        await connection.close()
+    async with unit_of_work(database_url) as uow:
+        assert await uow.events.prune(utcnow() - timedelta(days=7)) >= len(log)
+    async with WsClient(api_server.graphql_url) as ws:
+        await ws.init(api.token)
+        await ws.subscribe("1", PACKAGE_EVENTS, id=package_id, after=log[0]["node"]["cursor"])
+        assert await _error_code(ws, "1") == "RESYNC_REQUIRED"
