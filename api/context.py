@@ -66,7 +66,14 @@ class Context:
         return self._loaders
 
     def uow(self) -> UnitOfWork:
-        """A new unit of work (one transaction) for a mutation."""
+        """A new unit of work (one transaction) for a mutation.
+
+        Reads cached earlier in the request (loaders, the read session's identity map) may be
+        outdated by this write, so they are dropped: a later mutation in the same request
+        resolves its result from fresh data.
+        """
+        self._loaders = None
+        self.read_session.expunge_all()
         return UnitOfWork(self.services.sessionmaker)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from graphql import GraphQLError
 
@@ -30,7 +30,7 @@ def _decode(cursor: str, kind: str) -> list[str | int]:
     except (ValueError, TypeError):
         raw = None
     if not isinstance(raw, list) or not raw or raw[0] != kind:
-        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
+        raise _bad_cursor()
     return raw[1:]
 
 
@@ -43,9 +43,12 @@ def parse_package_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     """Keyset position encoded by ``package_cursor``."""
     values = _decode(cursor, "p")
     try:
-        return datetime.fromisoformat(str(values[0])), uuid.UUID(str(values[1]))
-    except (ValueError, IndexError):
-        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"}) from None
+        moment = datetime.fromisoformat(str(values[0]))
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment.astimezone(UTC), uuid.UUID(str(values[1]))
+    except (ValueError, IndexError, OverflowError):
+        raise _bad_cursor() from None
 
 
 def number_cursor(kind: str, number: int) -> str:
@@ -56,9 +59,9 @@ def number_cursor(kind: str, number: int) -> str:
 def parse_number_cursor(cursor: str, kind: str) -> int:
     """The integer key encoded by ``number_cursor``."""
     values = _decode(cursor, kind)
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
-    return values[0]
+    if len(values) != 1 or not _integer(values[0], 2**31):
+        raise _bad_cursor()
+    return int(values[0])
 
 
 def event_cursor(tx: int, event_id: int) -> str:
@@ -69,6 +72,15 @@ def event_cursor(tx: int, event_id: int) -> str:
 def parse_event_cursor(cursor: str) -> tuple[int, int]:
     """The ``(tx, id)`` position encoded by ``event_cursor``."""
     values = _decode(cursor, "e")
-    if len(values) != 2 or not all(isinstance(value, int) and value >= 0 for value in values):
-        raise GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})
+    if len(values) != 2 or not all(_integer(value, 2**63) for value in values):
+        raise _bad_cursor()
     return int(values[0]), int(values[1])
+
+
+def _integer(value: object, limit: int) -> bool:
+    """A real integer (not a boolean) in ``[0, limit)``."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < limit
+
+
+def _bad_cursor() -> GraphQLError:
+    return GraphQLError("The `after` cursor is not valid here.", extensions={"code": "BAD_CURSOR"})

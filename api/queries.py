@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
 from strawberry import relay
 
 from api.context import Info
@@ -13,6 +14,7 @@ from api.types.packages import Event, Package, organisation_events
 from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
 from db.repositories.packages import PackageFilter, PackageRepository
+from workflow.text import text_problem
 
 NODE_TYPES: dict[str, type[Package] | type[Version] | type[Event]] = {
     "Package": Package,
@@ -78,6 +80,9 @@ class Query:
         actor = context.reader()
         size = page_size(first, context.services.settings.max_page_size)
         criteria = filter or PackageFilterInput()
+        problem = text_problem(criteria.search) if criteria.search else None
+        if problem:
+            raise GraphQLError(f"`search`: {problem}", extensions={"code": "BAD_INPUT"})
         rows = await PackageRepository(context.read_session).page(
             actor.organisation_id,
             PackageFilter(archived=criteria.archived, has_draft=criteria.has_draft, search=criteria.search),

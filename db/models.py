@@ -102,6 +102,9 @@ class Package(Base):
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     name_is_custom: Mapped[bool] = mapped_column(server_default=text("false"))
+    # The highest revision any version of the package ever had (discarded drafts included), so
+    # a new draft's revisions never repeat ones a stale client may still hold.
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     description: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = _now()
     created_by: Mapped[str] = mapped_column(String(200))

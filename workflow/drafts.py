@@ -37,7 +37,9 @@ from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
 from workflow.steps import Block, ConfigStepData, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
-from workflow.text import require_storable
+from workflow.text import require_length, require_storable
+
+IDEMPOTENCY_KEY_LENGTH = 200
 
 
 class SaveTrigger(StrEnum):
@@ -87,7 +89,8 @@ async def save(
 ) -> DraftOutcome:
     """Store partial step data; edited steps reopen and later complete steps re-validate."""
     actor.require(Scope.WRITE)
-    require_storable(idempotencyKey=idempotency_key)
+    require_storable(idempotencyKey=idempotency_key, configPreset=config_preset)
+    require_length("idempotencyKey", idempotency_key, IDEMPOTENCY_KEY_LENGTH)
     blocks: dict[Step, Block] = parse_patch(steps)
     if config_preset is not None:
         overrides = blocks.get(Step.CONFIG)
@@ -251,6 +254,7 @@ async def restore(uow: UnitOfWork, actor: Actor, version_id: uuid.UUID) -> Draft
         raise OperationRefusedError("NOT_PUBLISHED", "Only a published version can be restored.")
     number, revision = await uow.versions.highest(locked.package.id)
     current = await uow.versions.latest_published(locked.package.id)
+    revision = max(revision, locked.package.revision)
     state = machine.reopen(state_of(source), number=number + 1, revision=revision + 1)
     now = utcnow()
     events = EventBatch(actor)
@@ -303,7 +307,10 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     if source is None:
         raise NotFoundError(str(package_id))
     number, _ = await uow.versions.highest(package_id)
-    return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, source.revision))
+    # Continue from the highest revision the package ever used: a discarded draft's revisions
+    # may still be held by a stale client and must never be reused.
+    revision = max(source.revision, locked.package.revision)
+    return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:
@@ -391,6 +398,7 @@ async def _finish(
     else:
         await uow.versions.update(version)
     space.package.updated_at = now
+    space.package.revision = max(space.package.revision, version.revision)
     await uow.packages.save(space.package)
     await uow.events.append_many(events.rows)
     return _outcome(space.package, version, state, changed=True)

@@ -3,7 +3,8 @@
 Pure functions over immutable ``VersionState`` values, so every rule of the workflow is
 testable without a database. Invariants (checked by property tests):
 a published version never changes; the revision only grows; a step is never
-IN_PROGRESS, nor current, while an earlier step is incomplete.
+IN_PROGRESS while an earlier step is incomplete, and the current step is unlocked unless
+it is a COMPLETE step the user went back to.
 """
 
 from __future__ import annotations
@@ -194,9 +195,11 @@ def complete(state: VersionState, step: Step, facts: Facts, now: datetime) -> Tr
 
 
 def open_step(state: VersionState, step: Step) -> Transition:
-    """Make ``step`` the current one; allowed only when every earlier step is COMPLETE."""
+    """Make ``step`` the current one: allowed when every earlier step is COMPLETE, and always for a
+    COMPLETE step (going back to review or edit it)."""
     _require_draft(state)
-    _require_unlocked(state, step)
+    if state.step(step).status is not StepStatus.COMPLETE:
+        _require_unlocked(state, step)
     steps = list(state.steps)
     if steps[step.position].status is StepStatus.PENDING:
         steps[step.position] = replace(steps[step.position], status=StepStatus.IN_PROGRESS)

@@ -47,9 +47,15 @@ def first_free(base: str, taken: Collection[str]) -> str:
     if base not in taken:
         return base
     counter = 2
-    while f"{base}-{counter}" in taken:
+    while _numbered(base, counter) in taken:
         counter += 1
-    return f"{base}-{counter}"
+    return _numbered(base, counter)
+
+
+def _numbered(base: str, counter: int) -> str:
+    """``base-N``, shortening ``base`` so the result stays within the name length limit."""
+    suffix = f"-{counter}"
+    return base[: MAX_NAME_LENGTH - len(suffix)].rstrip("-") + suffix
 
 
 _NAME = re.compile(r"^\S(?:.{0,98}\S)?$")

@@ -47,14 +47,17 @@ async def create(
         updated_at=now,
         created_by=actor.label,
         name_is_custom=name is not None,
+        revision=state.revision,
     )
+    # Every name change in an organisation holds its naming lock until commit, so two
+    # requests can never both find a name free (the unique constraint is the last resort).
+    await uow.packages.lock_names(actor.organisation_id)
     if name is not None:
         if await uow.packages.name_taken(actor.organisation_id, name):
             raise NameTakenError(name)
         package.name = name
     else:
         wanted = auto_name(state.content, now.date())
-        await uow.packages.lock_names(actor.organisation_id)
         package.name = first_free(wanted, await uow.packages.names_starting_with(actor.organisation_id, wanted))
     version = Version(
         id=uuid.uuid4(),
@@ -77,10 +80,12 @@ async def create(
 async def rename(uow: UnitOfWork, actor: Actor, package_id: uuid.UUID, name: str) -> Package:
     """Give the package an explicit name; it stops following the selections."""
     actor.require(Scope.WRITE)
+    require_storable(name=name)
     _check_name(name)
     package = await _locked(uow, actor, package_id)
     if package.name == name and package.name_is_custom:
         return package
+    await uow.packages.lock_names(actor.organisation_id)
     if await uow.packages.name_taken(actor.organisation_id, name, excluding=package.id):
         raise NameTakenError(name)
     events = EventBatch(actor)

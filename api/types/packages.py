@@ -48,7 +48,10 @@ class Event(relay.Node):
         cls, *, info: Info, node_ids: list[str], required: bool = False
     ) -> list[Event | None]:
         actor = info.context.reader()
-        ids = [int(node_id) if node_id.isdigit() else None for node_id in node_ids]
+        ids = [
+            int(node_id) if node_id.isascii() and node_id.isdigit() and len(node_id) < 19 else None
+            for node_id in node_ids
+        ]
         found = await EventRepository(info.context.read_session).by_ids(
             actor.organisation_id, [key for key in ids if key is not None]
         )

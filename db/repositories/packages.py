@@ -25,8 +25,8 @@ class LockedPackage:
 LOCK_PACKAGE_SQL = f"SELECT {columns(Package)} FROM packages WHERE id = $1 AND organisation_id = $2 FOR UPDATE"
 DRAFT_SQL = f"SELECT {columns(Version)} FROM versions WHERE package_id = $1 AND status = 'DRAFT'"
 SAVE_PACKAGE_SQL = (
-    "UPDATE packages SET name = $2, name_is_custom = $3, description = $4, updated_at = $5, archived_at = $6 "
-    "WHERE id = $1"
+    "UPDATE packages SET name = $2, name_is_custom = $3, description = $4, updated_at = $5, archived_at = $6, "
+    "revision = $7 WHERE id = $1"
 )
 
 
@@ -100,6 +100,7 @@ class PackageRepository:
             package.description,
             package.updated_at,
             package.archived_at,
+            package.revision,
         )
 
     async def lock_names(self, organisation_id: uuid.UUID) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -68,7 +71,7 @@ async def test_other_organisations_objects_cannot_be_read(intruder: Api, victim:
 
 
 async def test_other_organisations_objects_cannot_be_changed(owner: Api, intruder: Api, victim: Victim) -> None:
-    attempts = [
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
         (
             docs.SAVE,
             "saveDraft",
@@ -93,9 +96,15 @@ async def test_other_organisations_objects_cannot_be_changed(owner: Api, intrude
         (docs.UNARCHIVE, "unarchivePackage", {"id": victim.package_id}),
         (docs.DELETE, "deletePackage", {"id": victim.package_id}),
     ]
+    missing_package = base64.b64encode(f"Package:{uuid.uuid4()}".encode()).decode()
     for document, field, payload in attempts:
         result = (await intruder.execute(document, input=payload))[field]
         assert result["__typename"] == "NotFound", (field, result)
+        # Exactly what an id that does not exist gets (only the id itself differs).
+        for key in ("id", "versionId"):
+            if key in payload:
+                absent = (await intruder.execute(document, input={**payload, key: missing_package}))[field]
+                assert {**result, "id": None, "message": None} == {**absent, "id": None, "message": None}
     after = await node(owner, victim.package_id)
     assert after is not None
     assert after["draft"]["revision"] == victim.revision

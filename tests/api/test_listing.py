@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from typing import Any
+
+import pytest
 
 from tests.support import documents as docs
 from tests.support.content import MODEL
@@ -42,6 +47,31 @@ async def test_filters_archived_draft_and_name(api: Api) -> None:
     assert await _walk(api, 10, {"hasDraft": False}) == ["production-model"]
     assert await _walk(api, 10, {"search": "MODEL"}) == ["production-model"]
     assert await _walk(api, 10, {"search": "%"}) == []  # wildcards are literal
+
+
+def _cursor(*values: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        (docs.PACKAGES, {"after": _cursor("p", "0001-01-01T00:00:00+14:00", str(uuid.uuid4()))}),
+        (docs.PACKAGES, {"after": _cursor("p", "2026-01-01T00:00:00", str(uuid.uuid4()))}),
+        (docs.ORG_EVENTS, {"after": _cursor("e", 10**20, 1)}),
+        (docs.ORG_EVENTS, {"after": _cursor("e", True, 1)}),
+        (docs.ORG_EVENTS, {"after": _cursor("v", 1)}),
+    ],
+)
+async def test_malformed_cursors_are_refused_clearly(api: Api, document: str, variables: dict[str, object]) -> None:
+    body = (await api.raw(document, variables)).json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
+
+
+async def test_odd_node_ids_are_simply_not_found(api: Api) -> None:
+    for raw in ("Event:²", "Event:" + "9" * 30, "Version:" + "x" * 40, "Nope:1"):
+        encoded = base64.b64encode(raw.encode()).decode()
+        assert (await api.execute(docs.NODE, id=encoded))["node"] is None
 
 
 async def test_page_size_and_cursor_errors_are_clear(api: Api) -> None:

@@ -78,12 +78,14 @@ async def test_listing_cost_does_not_grow_with_the_number_of_packages(
     api_server: InProcessServer, database_url: str, statements: StatementCounter
 ) -> None:
     costs = []
-    for packages in (1, 6):
+    for packages in (2, 8):
         async with Api(api_server.graphql_url, await issue_token(database_url)) as api:
             for _ in range(packages):
                 await _package_with_versions(api, published=1)
             costs.append(await _cost(api, statements, LISTING))
-    assert costs[0] == costs[1], costs
+    # An N+1 would add six statements here. A loader batch may occasionally split across two
+    # event-loop ticks (that is timing, not the number of packages), hence the tolerance of one.
+    assert costs[1] - costs[0] <= 1, costs
     # token, packages page, then one batched query per kind: draft, latest, basedOn, package,
     # version pages, event pages, versions by number.
     assert costs[0] <= 9
@@ -93,4 +95,5 @@ async def test_history_cost_does_not_grow_with_the_number_of_versions(api: Api, 
     small = await _package_with_versions(api, published=1)
     large = await _package_with_versions(api, published=5)
     costs = [await _cost(api, statements, HISTORY, id=package_id) for package_id in (small, large)]
-    assert costs[0] == costs[1], costs
+    assert costs[1] - costs[0] <= 1, costs  # four more versions: an N+1 would add at least four
+    assert costs[1] <= 6

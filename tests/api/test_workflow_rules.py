@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import httpx
+import pytest
+
 from tests.conftest import issue_token
 from tests.support import documents as docs
 from tests.support.content import CONFIG, DATASET, MODEL, VALID_STEPS
@@ -85,8 +91,7 @@ async def test_publishing_identical_content_is_refused(api: Api) -> None:
     done = await complete(api, package_id, back["revision"], "CONFIG")
     refused = await publish(api, package_id, done["revision"])
     assert refused["__typename"] == "NothingToPublish" and refused["reason"] == "UNCHANGED"
-    no_draft = await publish(api, package_id, done["revision"])
-    assert no_draft["__typename"] == "NothingToPublish"
+    assert (await node(api, package_id))["draft"]["revision"] == done["revision"]  # type: ignore[index]
 
 
 async def test_published_versions_are_immutable(api: Api) -> None:
@@ -187,3 +192,74 @@ async def test_scopes_are_enforced(api_server: InProcessServer, database_url: st
     async with Api(api_server.graphql_url, reader_token) as reader:
         refused = (await reader.execute(docs.CREATE, input={}))["createPackage"]
         assert refused["__typename"] == "Forbidden" and refused["requiredScope"] == "write"
+
+
+async def test_revisions_are_never_reused_after_a_discard(api: Api) -> None:
+    package_id, revision = await published_package(api)
+    first_tab = await save(api, package_id, revision, {"config": {**CONFIG, "epochs": 4}})
+    first_tab = await save(api, package_id, first_tab["revision"], {"config": {**CONFIG, "epochs": 5}})
+    discarded = await api.execute(docs.DISCARD, input={"id": package_id, "expectedRevision": first_tab["revision"]})
+    assert discarded["discardDraft"]["__typename"] == "DraftDiscarded"
+    second_tab = await save(api, package_id, revision, {"config": {**CONFIG, "epochs": 6}})
+    assert second_tab["revision"] > first_tab["revision"]
+    stale = await save(api, package_id, first_tab["revision"], {"config": {**CONFIG, "epochs": 7}})
+    assert stale["__typename"] == "RevisionConflict"
+    assert (await node(api, package_id))["draft"]["steps"][1]["data"]["epochs"] == 6  # type: ignore[index]
+
+
+async def test_concurrent_explicit_names_never_fail_with_an_internal_error(api: Api) -> None:
+    created = await asyncio.gather(*(api.raw(docs.CREATE, {"input": {"name": "same-name"}}) for _ in range(6)))
+    outcomes = [response.json()["data"]["createPackage"]["__typename"] for response in created]
+    assert sorted(outcomes) == ["NameTaken"] * 5 + ["PackageCreated"]
+    ids = [(await create_package(api))[0] for _ in range(5)]
+    renamed = await asyncio.gather(
+        *(api.raw(docs.RENAME, {"input": {"id": package_id, "name": "popular"}}) for package_id in ids)
+    )
+    outcomes = [response.json()["data"]["renamePackage"]["__typename"] for response in renamed]
+    assert sorted(outcomes) == ["NameTaken"] * 4 + ["PackageUpdated"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "path", "code"),
+    [
+        ({"steps": {}, "idempotencyKey": "k" * 300}, "idempotencyKey", "TOO_LONG"),
+        ({"steps": {"model": {"repoId": "a\ud800b"}}}, "model.repoId", "INVALID_CHARACTER"),
+        ({"steps": {"config": {"batchSize": 10**400}}}, "config.batchSize", "OUT_OF_RANGE"),
+    ],
+)
+async def test_unstorable_input_is_a_typed_error(api: Api, payload: dict[str, object], path: str, code: str) -> None:
+    package_id, revision = await create_package(api)
+    body = json.dumps(
+        {"query": docs.SAVE, "variables": {"input": {"id": package_id, "expectedRevision": revision, **payload}}}
+    )
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            api.url, content=body, headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"}
+        )
+    result = response.json()["data"]["saveDraft"]
+    assert result["__typename"] == "ValidationFailed", result
+    assert (result["issues"][0]["path"], result["issues"][0]["code"]) == (path, code)
+
+
+async def test_names_with_lone_surrogates_are_refused(api: Api) -> None:
+    query = "mutation($name: String) { createPackage(input: {name: $name}) { __typename } }"
+    body = json.dumps({"query": query, "variables": {"name": "a\ud800b"}})  # json escapes the lone surrogate
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            api.url, content=body, headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/json"}
+        )
+    assert response.status_code == 200
+    assert response.json()["data"]["createPackage"]["__typename"] == "ValidationFailed"
+
+
+async def test_a_second_mutation_in_the_same_request_sees_the_first_ones_write(api: Api) -> None:
+    package_id, revision = await create_package(api)
+    document = """mutation($id: ID!, $first: Int!, $second: Int!) {
+      a: saveDraft(input: {id: $id, expectedRevision: $first, steps: {model: {source: "HUB"}}}) {
+        ... on DraftUpdated { revision } }
+      b: saveDraft(input: {id: $id, expectedRevision: $second, steps: {model: {source: "LOCAL"}}}) {
+        ... on DraftUpdated { revision package { currentRevision draft { revision } } } }
+    }"""
+    result = await api.execute(document, id=package_id, first=revision, second=revision + 1)
+    assert result["b"]["revision"] == revision + 2
+    assert result["b"]["package"] == {"currentRevision": revision + 2, "draft": {"revision": revision + 2}}

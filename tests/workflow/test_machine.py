@@ -488,3 +488,17 @@ def test_transition_type_is_reported_for_every_write() -> None:
     assert isinstance(result, Transition)
     assert result.status_changes == ()
     assert result.edited_steps == ()
+
+
+def test_a_complete_step_behind_a_reopened_one_can_still_be_opened() -> None:
+    # PRODUCT.md: opening a COMPLETE step to edit it is always allowed, even while an earlier
+    # step is being edited again.
+    state = completed_through(Step.DEPLOY)
+    state = saved(state, {"model": {**VALID["model"], "revision": "v2"}})
+    assert state.step(Step.MODEL).status is StepStatus.IN_PROGRESS
+    assert state.step(Step.CONFIG).status is StepStatus.COMPLETE
+    opened = open_step(state, Step.CONFIG)
+    assert opened.state.current_step is Step.CONFIG
+    assert statuses(opened.state) == statuses(state)
+    with pytest.raises(StepLockedError):
+        complete(opened.state, Step.CONFIG, FACTS, NOW)  # completing still needs the earlier steps

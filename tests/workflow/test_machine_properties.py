@@ -4,7 +4,8 @@
   leaves it equal to what it was;
 - the revision only grows, by exactly one on every write that changes something, and a
   write that changes nothing returns the state as it was;
-- no step is IN_PROGRESS, nor current, while an earlier step is not COMPLETE.
+- no step is IN_PROGRESS while an earlier step is not COMPLETE, and the current step is unlocked
+  unless it is a COMPLETE step the user went back to.
 """
 
 from __future__ import annotations
@@ -243,8 +244,9 @@ class DraftMachine(RuleBasedStateMachine):
         before = self.state
         self._apply(lambda state: open_step(state, step))
         if before.status is VersionStatus.DRAFT:
-            # Opening succeeds exactly when the step is unlocked.
-            assert (self.state.current_step is step) is (not before.blockers(step) or before.current_step is step)
+            # Opening succeeds exactly when the step is unlocked, or COMPLETE (going back to it).
+            allowed = not before.blockers(step) or before.step(step).status is StepStatus.COMPLETE
+            assert (self.state.current_step is step) is (allowed or before.current_step is step)
 
     @rule(facts=FACTS)
     def publish_draft(self, facts: Facts) -> None:
@@ -327,7 +329,11 @@ class DraftMachine(RuleBasedStateMachine):
         for step in STEP_ORDER:
             if state.step(step).status is StepStatus.IN_PROGRESS:
                 assert not state.blockers(step), (step, [s.status for s in state.steps])
-        assert not state.blockers(state.current_step), (state.current_step, [s.status for s in state.steps])
+        current = state.current_step
+        assert not state.blockers(current) or state.step(current).status is StepStatus.COMPLETE, (
+            current,
+            [s.status for s in state.steps],
+        )
 
     @invariant()
     def complete_steps_carry_no_errors_and_errored_steps_some(self) -> None:

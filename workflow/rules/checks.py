@@ -44,7 +44,8 @@ class Range:
 def check_range(path: str, value: float | None, bound: Range) -> Iterable[Issue]:
     """OUT_OF_RANGE when a set value breaks its bound."""
     if value is not None and not bound.holds(value):
-        yield Issue(path, IssueCode.OUT_OF_RANGE, f"Must be {bound.describe()}; got {value:g}.")
+        shown = str(value) if isinstance(value, int) else f"{value:g}"
+        yield Issue(path, IssueCode.OUT_OF_RANGE, f"Must be {bound.describe()}; got {shown}.")
 
 
 def require(path: str, value: object, what: str) -> Iterable[Issue]:
