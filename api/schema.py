@@ -18,6 +18,7 @@ from strawberry.extensions import (
 )
 
 from api.live.events import EVENT_TYPES
+from api.live.sharing import SharedEventExecutor
 from api.mutations import Mutation
 from api.queries import Query
 from api.subscriptions import Subscription
@@ -53,4 +54,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=[Package, Version, Event, *EVENT_TYPES],
         extensions=extensions,
+        execution_context_class=SharedEventExecutor,
     )

@@ -19,6 +19,7 @@ from api.ids import decode
 from api.live.events import PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
 from api.pagination import event_cursor, parse_event_cursor
+from db.models import Event
 from workflow.errors import NotFoundError
 
 
@@ -54,7 +55,7 @@ async def _events(
     position = parse_event_cursor(after) if after else None
     try:
         async for row in hub.stream(organisation_id, package_id, position):
-            event = typed_event(row)
+            event = shared_typed_event(row)
             if event is not None:
                 yield event
     except SubscriberTooSlowError as exc:
@@ -62,6 +63,15 @@ async def _events(
         raise GraphQLError(str(exc), extensions={"code": "SUBSCRIBER_TOO_SLOW", "lastCursor": last}) from None
     except ResyncRequiredError as exc:
         raise GraphQLError(str(exc), extensions={"code": "RESYNC_REQUIRED"}) from None
+
+
+def shared_typed_event(row: Event) -> PackageEvent | None:
+    """The typed event of a log row, built once and shared by every subscriber receiving it."""
+    cached: PackageEvent | None = row.__dict__.get("_typed_event")
+    if cached is None:
+        cached = typed_event(row)
+        row.__dict__["_typed_event"] = cached
+    return cached
 
 
 def _not_found(raw: str) -> GraphQLError:

@@ -12,6 +12,7 @@ import pytest
 import websockets
 from strawberry.relay import GlobalID as Base64Id
 
+from api.live.sharing import SharedEventExecutor
 from tests.conftest import issue_token
 from tests.support.content import CONFIG, MODEL
 from tests.support.databases import plain
@@ -167,3 +168,25 @@ async def test_a_cursor_older_than_the_retained_log_requires_a_resync(
         await ws.init(api.token)
         await ws.subscribe("1", PACKAGE_EVENTS, id=package_id, after=log[0]["node"]["cursor"])
         assert await _error_code(ws, "1") == "RESYNC_REQUIRED"
+
+
+async def test_an_event_is_executed_once_for_many_identical_subscriptions(
+    api: Api, api_server: InProcessServer
+) -> None:
+    package_id, revision = await create_package(api)
+    clients = [WsClient(api_server.graphql_url) for _ in range(12)]
+    for client in clients:
+        await client.__aenter__()
+        await client.init(api.token)
+        await client.subscribe("1", PACKAGE_EVENTS, id=package_id)
+    try:
+        await asyncio.sleep(0.3)
+        before = SharedEventExecutor.executions
+        await _saves(api, package_id, revision, 1)
+        received = [await _until_saves(client, 1) for client in clients]
+        executed = SharedEventExecutor.executions - before
+    finally:
+        for client in clients:
+            await client.__aexit__(None, None, None)
+    assert all(events == received[0] for events in received)  # identical answers for identical subscriptions
+    assert executed == len(received[0])  # once per event, not once per subscriber
