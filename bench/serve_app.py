@@ -6,6 +6,7 @@ Usage: ``DATABASE_URL=... python -m bench.serve_app {system,baseline} --port N``
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp
 from api.app import create_app, with_limits
 from bench.baseline_app import create_baseline_app
 from bench.support import plain_url
+from db.repositories.events import EventRepository
 from trainpack.logging import configure_logging
 from trainpack.settings import load_settings
 
@@ -22,15 +24,29 @@ def build(app: str) -> ASGIApp:
     settings = load_settings()
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set")
-    if app == "system":
+    if app == "system-no-events":
+        _skip_event_emission()
+    if app in ("system", "system-no-events"):
         return with_limits(create_app(settings), settings)
     return create_baseline_app(plain_url(settings.database_url), pool_size=settings.db_pool_size)
+
+
+def _skip_event_emission() -> None:
+    """The real app, except that writes record no events (the event-emission benchmark's baseline).
+
+    Done here, in the benchmark's own server process: the product has no such switch.
+    """
+
+    async def no_events(_self: EventRepository, _rows: list[dict[str, Any]]) -> None:
+        return None
+
+    EventRepository.append_many = no_events  # type: ignore[method-assign]
 
 
 def main() -> None:
     """Parse the arguments and serve until terminated."""
     parser = argparse.ArgumentParser(prog="python -m bench.serve_app")
-    parser.add_argument("app", choices=["system", "baseline"])
+    parser.add_argument("app", choices=["system", "system-no-events", "baseline"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     # As in production (trainpack.asgi): structured logs, uvicorn's access log silenced.
