@@ -98,6 +98,7 @@ class EventHub:
         retention: timedelta = timedelta(days=7),
         prune_every_seconds: float = 3600.0,
         prune_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        coalesce_seconds: float = 0.02,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._listen_dsn = listen_dsn
@@ -107,6 +108,7 @@ class EventHub:
         self._retention = retention
         self._prune_every_seconds = prune_every_seconds
         self._prune_sessionmaker = prune_sessionmaker or sessionmaker
+        self._coalesce_seconds = coalesce_seconds
         self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -114,6 +116,8 @@ class EventHub:
         self.position: EventCursor | None = None
         self.listening = False
         self.delivered = 0
+        self._idle = True  # no subscribers: the log is not read until one arrives
+        self._epoch = 0  # bumped whenever the position is reset; an older read is then dropped
 
     async def start(self) -> None:
         """Take the log's current head as the starting position and start following it."""
@@ -148,11 +152,21 @@ class EventHub:
             group.discard(subscription)
             if not group:
                 del self._subscriptions[subscription.organisation_id]
+        if not self._subscriptions:
+            self._idle = True
 
     async def stream(
         self, organisation_id: uuid.UUID, package_id: uuid.UUID | None, after: EventCursor | None
     ) -> AsyncIterator[Event]:
         """Every event after ``after`` (replayed from the log), then live ones: no gap, no repeat."""
+        if self._idle:
+            # The hub stopped reading while nobody listened; restart it from the log's head.
+            async with self._sessionmaker() as session:
+                head = await EventRepository(session).head()
+            if self._idle:  # not restarted meanwhile by a concurrent first subscriber
+                self.position = head
+                self._idle = False
+                self._epoch += 1
         subscription = self.subscribe(organisation_id, package_id)
         last = after
         try:
@@ -199,18 +213,25 @@ class EventHub:
     async def _follow(self) -> None:
         while True:
             try:
-                await self._catch_up()
+                if not self._idle:  # while nobody listens there is nothing to read for
+                    await self._catch_up()
             except Exception:  # keep following; the next wake-up or tick retries
                 log.exception("event hub read failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._catch_up_seconds)
+            # Let a burst of commits gather, so one read serves many notifications; a short
+            # pause keeps delivery prompt (well under the 100 ms latency budget).
+            await asyncio.sleep(self._coalesce_seconds)
             self._wake.clear()
 
     async def _catch_up(self) -> None:
+        epoch = self._epoch
         async with self._sessionmaker() as session:
             repository = EventRepository(session)
             while True:
                 rows = await repository.page(after=self.position, first=self._batch)
+                if epoch != self._epoch or self._idle:
+                    return  # the position was reset while this read was in flight
                 for event in rows[: self._batch]:
                     self.position = cursor_of(event)
                     self._dispatch(event)
