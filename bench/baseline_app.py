@@ -97,6 +97,7 @@ async def _autosave(connection: asyncpg.Connection, secret: str, body: dict[str,
             package["description"],
             now,
             package["archived_at"],
+            max(package["revision"], revision),
         )
         await connection.execute(
             APPEND_EVENTS_SQL,

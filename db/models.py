@@ -159,7 +159,6 @@ class Event(Base):
         Index("ix_events_tx_id", "tx", "id"),
         Index("ix_events_org_tx_id", "organisation_id", "tx", "id"),
         Index("ix_events_package_tx_id", "package_id", "tx", "id"),
-        Index("ix_events_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
