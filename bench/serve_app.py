@@ -40,7 +40,7 @@ def _skip_event_emission() -> None:
     async def no_events(_self: EventRepository, _rows: list[dict[str, Any]]) -> None:
         return None
 
-    EventRepository.append_many = no_events  # type: ignore[method-assign]
+    EventRepository.append_many = no_events  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:
