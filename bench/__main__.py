@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, emission, keyset, roundtrips
+from bench import autosave, delivery, emission, keyset, roundtrips
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "roundtrips": roundtrips.run,
     "keyset": keyset.run,
     "emission": emission.run,
+    "delivery": delivery.run,
 }
 
 

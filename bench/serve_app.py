@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from api.app import create_app, with_limits
 from bench.baseline_app import create_baseline_app
+from bench.broadcast_app import create_broadcast_app
 from bench.support import plain_url
 from db.repositories.events import EventRepository
 from trainpack.logging import configure_logging
@@ -28,6 +29,8 @@ def build(app: str) -> ASGIApp:
         _skip_event_emission()
     if app in ("system", "system-no-events"):
         return with_limits(create_app(settings), settings)
+    if app == "broadcast":
+        return create_broadcast_app()
     return create_baseline_app(plain_url(settings.database_url), pool_size=settings.db_pool_size)
 
 
@@ -46,7 +49,7 @@ def _skip_event_emission() -> None:
 def main() -> None:
     """Parse the arguments and serve until terminated."""
     parser = argparse.ArgumentParser(prog="python -m bench.serve_app")
-    parser.add_argument("app", choices=["system", "system-no-events", "baseline"])
+    parser.add_argument("app", choices=["system", "system-no-events", "baseline", "broadcast"])
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     # As in production (trainpack.asgi): structured logs, uvicorn's access log silenced.
