@@ -20,20 +20,7 @@ from api.inputs import (
     SaveDraftInput,
     StepActionInput,
 )
-from api.types.common import (
-    DraftExists,
-    Forbidden,
-    IdempotencyKeyReused,
-    Issue,
-    NameTaken,
-    NotFound,
-    NothingToPublish,
-    OperationRefused,
-    RevisionConflict,
-    StepLocked,
-    ValidationFailed,
-    VersionImmutable,
-)
+from api.types.common import ErrorMember, Issue
 from api.types.packages import Package
 from api.types.versions import Version
 from workflow import drafts, packages
@@ -95,27 +82,14 @@ class PackageDeleted:
     deleted_id: strawberry.ID
 
 
-_Errors = (
-    ValidationFailed
-    | RevisionConflict
-    | NotFound
-    | Forbidden
-    | StepLocked
-    | VersionImmutable
-    | NothingToPublish
-    | NameTaken
-    | DraftExists
-    | IdempotencyKeyReused
-    | OperationRefused
-)
-CreatePackageResult = Annotated[PackageCreated | _Errors, strawberry.union("CreatePackageResult")]
-SaveDraftResult = Annotated[DraftUpdated | _Errors, strawberry.union("SaveDraftResult")]
-StepActionResult = Annotated[DraftUpdated | _Errors, strawberry.union("StepActionResult")]
-PublishVersionResult = Annotated[VersionPublished | _Errors, strawberry.union("PublishVersionResult")]
-DiscardDraftResult = Annotated[DraftDiscarded | _Errors, strawberry.union("DiscardDraftResult")]
-RestoreVersionResult = Annotated[DraftUpdated | _Errors, strawberry.union("RestoreVersionResult")]
-PackageResult = Annotated[PackageUpdated | _Errors, strawberry.union("PackageResult")]
-DeletePackageResult = Annotated[PackageDeleted | _Errors, strawberry.union("DeletePackageResult")]
+CreatePackageResult = Annotated[PackageCreated | ErrorMember, strawberry.union("CreatePackageResult")]
+SaveDraftResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("SaveDraftResult")]
+StepActionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("StepActionResult")]
+PublishVersionResult = Annotated[VersionPublished | ErrorMember, strawberry.union("PublishVersionResult")]
+DiscardDraftResult = Annotated[DraftDiscarded | ErrorMember, strawberry.union("DiscardDraftResult")]
+RestoreVersionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("RestoreVersionResult")]
+PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("PackageResult")]
+DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 
 
 @strawberry.type
