@@ -8,6 +8,7 @@ retained log gets ``RESYNC_REQUIRED``.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncGenerator
 
@@ -20,6 +21,7 @@ from api.live.events import PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
+from db.repositories.tokens import token_is_active
 from workflow.errors import NotFoundError
 
 
@@ -53,8 +55,17 @@ async def _events(
     if hub is None:
         raise GraphQLError("Live events are not available on this server.", extensions={"code": "UNAVAILABLE"})
     position = parse_event_cursor(after) if after else None
+    services = info.context.services
+    token_id = info.context.actor.token_id
+    checked_at = time.monotonic()
     try:
         async for row in hub.stream(organisation_id, package_id, position):
+            if time.monotonic() - checked_at >= services.settings.token_recheck_seconds:
+                # A revoked token stops a long-lived subscription too, before its next event.
+                async with services.read_engine.connect() as connection:
+                    if not await token_is_active(connection, token_id):
+                        raise GraphQLError("The token was revoked.", extensions={"code": "UNAUTHENTICATED"})
+                checked_at = time.monotonic()
             event = shared_typed_event(row)
             if event is not None:
                 yield event

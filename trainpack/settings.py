@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     event_catch_up_seconds: float = Field(default=1.0, description="Re-read the event log at least this often.")
     subscriber_buffer: int = Field(default=1000, description="Events buffered per subscriber before it is cut off.")
+    token_recheck_seconds: float = Field(
+        default=30.0, description="How often a live subscription re-checks that its token is not revoked."
+    )
     event_retention_hours: float = Field(default=168.0, description="Events older than this are pruned.")
 
 

@@ -92,3 +92,11 @@ async def active_token(
         created_at=values.pop("organisation_created_at"),
     )
     return detached(ApiToken, values), organisation
+
+
+async def token_is_active(connection: AsyncConnection, token_id: uuid.UUID) -> bool:
+    """Whether the token still exists unrevoked (re-checked by long-lived subscriptions)."""
+    found = await (await driver(connection)).fetchval(
+        "SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL", token_id
+    )
+    return found is not None

@@ -22,7 +22,9 @@ from tests.support.graphql import Api
 from tests.support.servers import InProcessServer
 from tests.support.ws import LEGACY_WS, TRANSPORT_WS, WsClient
 from trainpack.database import unit_of_work
+from workflow.access import hash_token
 from workflow.drafts import utcnow
+from workflow.tokens import revoke
 
 PACKAGE_EVENTS = """
 subscription($id: ID!, $after: String) {
@@ -190,3 +192,36 @@ async def test_an_event_is_executed_once_for_many_identical_subscriptions(
             await client.__aexit__(None, None, None)
     assert all(events == received[0] for events in received)  # identical answers for identical subscriptions
     assert executed == len(received[0])  # once per event, not once per subscriber
+
+
+async def test_revoking_the_token_ends_its_live_subscriptions(api: Api, database_url: str) -> None:
+    package_id, revision = await create_package(api)
+    with InProcessServer.start(database_url, token_recheck_seconds=0) as server:
+        async with WsClient(server.graphql_url) as ws:
+            await ws.init(api.token)
+            await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+            await asyncio.sleep(0.3)
+            revision = await _saves(api, package_id, revision, 1)
+            await _until_saves(ws, 1)
+            async with unit_of_work(database_url) as uow:
+                found = await uow.tokens.active_by_hash(hash_token(api.token or ""))
+                assert found is not None
+                assert await revoke(uow, found[0].id)
+            await _write_event(database_url, package_id)
+            assert await _error_code(ws, "1") == "UNAUTHENTICATED"
+
+
+async def _write_event(database_url: str, package_id: str) -> None:
+    """An event on the package, written straight to the log (the revoked token can no longer save)."""
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        raw_id = uuid.UUID(Base64Id.from_id(package_id).node_id)
+        organisation_id = await connection.fetchval("SELECT organisation_id FROM packages WHERE id = $1", raw_id)
+        await connection.execute(
+            "INSERT INTO events (organisation_id, package_id, type, payload, actor) "
+            "VALUES ($1, $2, 'PACKAGE_ARCHIVED', '{}', 'test')",
+            organisation_id,
+            raw_id,
+        )
+    finally:
+        await connection.close()
