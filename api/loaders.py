@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from api.ids import parse_uuid
 from db.models import Event, Package, Version
 from db.repositories.events import EventCursor, EventRepository
 from db.repositories.packages import PackageRepository
@@ -95,3 +96,11 @@ class Loaders:
     def _primed(self, found: dict[uuid.UUID, Version]) -> dict[uuid.UUID, Version]:
         self.version.prime_many({row.id: row for row in found.values()})
         return found
+
+
+async def load_by_node_ids(loader: DataLoader[uuid.UUID, T | None], node_ids: list[str]) -> list[T | None]:
+    """Rows for Relay node ids, in order; a malformed id answers ``None`` like a missing one."""
+    ids = [parse_uuid(node_id) for node_id in node_ids]
+    rows = await loader.load_many([key for key in ids if key is not None])
+    found = iter(rows)
+    return [next(found) if key is not None else None for key in ids]

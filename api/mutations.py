@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -23,12 +23,15 @@ from api.inputs import (
 from api.types.common import ErrorMember, Issue
 from api.types.packages import Package
 from api.types.versions import Version
+from db.uow import UnitOfWork
 from workflow import drafts, packages
+from workflow.access import Actor
 from workflow.drafts import DraftOutcome
 from workflow.errors import ValidationFailedError
 from workflow.issues import Issue as DomainIssue
 from workflow.issues import IssueCode
 from workflow.steps import Step
+from workflow.targets import Target
 
 
 @strawberry.type(description="The draft after a save, a step completion or a navigation.")
@@ -82,6 +85,14 @@ class PackageDeleted:
     deleted_id: strawberry.ID
 
 
+class StepAction(Protocol):
+    """``drafts.complete_step`` or ``drafts.open_step``."""
+
+    async def __call__(
+        self, uow: UnitOfWork, actor: Actor, target: Target, step: Step, *, expected_revision: int
+    ) -> DraftOutcome: ...
+
+
 CreatePackageResult = Annotated[PackageCreated | ErrorMember, strawberry.union("CreatePackageResult")]
 SaveDraftResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("SaveDraftResult")]
 StepActionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("StepActionResult")]
@@ -129,33 +140,11 @@ class Mutation:
 
     @strawberry.mutation(description="Validate a step fully: COMPLETE and move on, or ERROR with its findings.")
     async def complete_step(self, info: Info, input: StepActionInput) -> StepActionResult:
-        async def run() -> DraftUpdated:
-            async with info.context.uow() as uow:
-                outcome = await drafts.complete_step(
-                    uow,
-                    info.context.actor,
-                    decode_target(input.id),
-                    Step(input.step),
-                    expected_revision=input.expected_revision,
-                )
-            return DraftUpdated.of(outcome)
-
-        return await attempt(run())
+        return await _step_action(info, input, drafts.complete_step)
 
     @strawberry.mutation(description="Open a step (allowed once every earlier step is COMPLETE).")
     async def open_step(self, info: Info, input: StepActionInput) -> StepActionResult:
-        async def run() -> DraftUpdated:
-            async with info.context.uow() as uow:
-                outcome = await drafts.open_step(
-                    uow,
-                    info.context.actor,
-                    decode_target(input.id),
-                    Step(input.step),
-                    expected_revision=input.expected_revision,
-                )
-            return DraftUpdated.of(outcome)
-
-        return await attempt(run())
+        return await _step_action(info, input, drafts.open_step)
 
     @strawberry.mutation(description="Publish the draft as an immutable version.")
     async def publish_version(self, info: Info, input: PublishVersionInput) -> PublishVersionResult:
@@ -220,6 +209,23 @@ class Mutation:
             return PackageDeleted(deleted_id=strawberry.ID(encode("Package", deleted)))
 
         return await attempt(run())
+
+
+async def _step_action(info: Info, input: StepActionInput, action: StepAction) -> StepActionResult:
+    """Complete or open one step of the addressed draft."""
+
+    async def run() -> DraftUpdated:
+        async with info.context.uow() as uow:
+            outcome = await action(
+                uow,
+                info.context.actor,
+                decode_target(input.id),
+                Step(input.step),
+                expected_revision=input.expected_revision,
+            )
+        return DraftUpdated.of(outcome)
+
+    return await attempt(run())
 
 
 async def _set_archived(info: Info, input: PackageInput, *, archived: bool) -> PackageResult:

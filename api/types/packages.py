@@ -10,7 +10,8 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.ids import encode, parse_uuid
+from api.ids import encode
+from api.loaders import load_by_node_ids
 from api.pagination import event_cursor, number_cursor, page_size, parse_event_cursor, parse_number_cursor
 from api.types.versions import FieldChange, Version, VersionDiff
 from db.models import Event as EventRow
@@ -146,10 +147,8 @@ class Package(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: list[str], required: bool = False
     ) -> list[Package | None]:
-        ids = [parse_uuid(node_id) for node_id in node_ids]
-        rows = await info.context.loaders.package.load_many([key for key in ids if key is not None])
-        found = {row.id: row for row in rows if row is not None}
-        return [Package.of(found[key]) if key in found else None for key in ids]
+        rows = await load_by_node_ids(info.context.loaders.package, node_ids)
+        return [Package.of(row) if row else None for row in rows]
 
 
 async def organisation_events(info: Info, *, first: int | None, after: str | None) -> relay.Connection[Event]:

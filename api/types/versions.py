@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.ids import parse_uuid
+from api.loaders import load_by_node_ids
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from db.models import Version as VersionRow
 from workflow import machine
@@ -120,10 +120,8 @@ class Version(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: list[str], required: bool = False
     ) -> list[Version | None]:
-        ids = [parse_uuid(node_id) for node_id in node_ids]
-        rows = await info.context.loaders.version.load_many([key for key in ids if key is not None])
-        found = {row.id: row for row in rows if row is not None}
-        return [Version.of(found[key]) if key in found else None for key in ids]
+        rows = await load_by_node_ids(info.context.loaders.version, node_ids)
+        return [Version.of(row) if row else None for row in rows]
 
 
 @strawberry.type(description="One field that differs between two versions.")
