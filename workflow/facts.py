@@ -1,13 +1,23 @@
 """What the workers have learned about a draft's inputs, as seen by the pure rules.
 
 A rule that needs a fact which is still ``None`` reports a PENDING finding instead of
-deciding; it is re-run when the worker's result arrives.
+deciding; it is re-run when the worker's result arrives. A worker that failed for good
+(model not found, gated, malformed data) leaves a ``Failure`` that the rules turn into an
+error with the worker's code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A permanent failure of a worker, with a stable code (e.g. ``HUB_NOT_FOUND``)."""
+
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,29 @@ class ModelFacts:
     parameter_count: int | None = None
     licence: str | None = None
     gated: bool = False
+    dtype: str | None = None
+    architecture: str | None = None
+    model_type: str | None = None
+    size_bytes: int | None = None
+    parameters_by_dtype: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One malformed row of a dataset: 1-based line (or row) number, code and message."""
+
+    line: int
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """A profiled dataset source (from the profile-dataset job)."""
+
+    columns: frozenset[str]
+    rows: int
+    problems: tuple[DataProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,7 +60,9 @@ class Facts:
     """Everything the rules may consult beyond the step data itself."""
 
     model: ModelFacts | None = None
-    dataset_columns: Mapping[int, frozenset[str]] | None = None
+    model_failure: Failure | None = None
+    datasets: Mapping[int, DatasetFacts] | None = None
+    dataset_failures: Mapping[int, Failure] = field(default_factory=dict)
     secret_names: frozenset[str] | None = None
     estimate_fits: Mapping[str, bool] | None = field(default=None)
 
