@@ -53,6 +53,11 @@ class DatasetFacts:
     columns: frozenset[str]
     rows: int
     problems: tuple[DataProblem, ...] = ()
+    # Lines (1-based) where a column is missing, null or empty, first few per column: the
+    # rules report them for the columns the mapping uses, without re-profiling on a remap.
+    column_gaps: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # A coarse kind per column ("string", "messages", "number", "boolean", "list", "object", "mixed").
+    column_kinds: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
