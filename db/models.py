@@ -19,6 +19,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -110,6 +111,10 @@ class Package(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = _now()
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the workers learned about the package's inputs, keyed by the input's fingerprint
+    # (see workflow/jobs.py). It sits on the package row, which every write locks and reads
+    # anyway, so the rules get their facts without another query on the autosave path.
+    facts: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
 
 
 class Version(Base):
@@ -180,6 +185,57 @@ class EventLogHorizon(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tx: Mapped[int] = mapped_column(Xid8)
     event_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Job(Base):
+    """A unit of background work. The row is the truth; the queue message carries only its id."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_package_created", "package_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_jobs_org_created", "organisation_id", text("created_at DESC"), text("id DESC")),
+        Index("ix_jobs_unfinished", "status", "sent_at", postgresql_where=text("status IN ('QUEUED', 'RUNNING')")),
+        CheckConstraint("status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')", name="status"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("packages.id", ondelete="CASCADE"))
+    version_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("versions.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(32))
+    input: Mapped[dict[str, Any]]
+    input_key: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), server_default="QUEUED")
+    progress: Mapped[float] = mapped_column(server_default=text("0"))
+    message: Mapped[str] = mapped_column(Text, server_default="")
+    result: Mapped[dict[str, Any] | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    cancel_requested: Mapped[bool] = mapped_column(server_default=text("false"))
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Upload(Base):
+    """A dataset file uploaded through the GraphQL multipart request, kept for profiling and bundling."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class IdempotencyRecord(Base):

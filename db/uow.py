@@ -7,16 +7,31 @@ and dropped on rollback.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.events import EventRepository
 from db.repositories.idempotency import IdempotencyRepository
+from db.repositories.jobs import JobRepository, UploadRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.tokens import TokenRepository
 from db.repositories.versions import VersionRepository
+
+JobSender = Callable[[Sequence[tuple[uuid.UUID, str, int]]], Awaitable[None]]
+"""Puts ``(job id, job kind, delay in ms)`` messages on the queue; set once per process by the composition root."""
+
+_job_sender: JobSender | None = None
+log = structlog.get_logger(__name__)
+
+
+def set_job_sender(sender: JobSender | None) -> None:
+    """Install how this process sends job messages (Dramatiq on Redis, or the in-process broker)."""
+    global _job_sender
+    _job_sender = sender
 
 
 class UnitOfWork:
@@ -28,10 +43,13 @@ class UnitOfWork:
     events: EventRepository
     tokens: TokenRepository
     idempotency: IdempotencyRepository
+    jobs: JobRepository
+    uploads: UploadRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
+        self._jobs: list[tuple[uuid.UUID, str, int]] = []
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessionmaker()
@@ -41,6 +59,8 @@ class UnitOfWork:
         self.events = EventRepository(self.session)
         self.tokens = TokenRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
+        self.jobs = JobRepository(self.session)
+        self.uploads = UploadRepository(self.session)
         return self
 
     async def __aexit__(
@@ -54,9 +74,29 @@ class UnitOfWork:
         finally:
             await self.session.close()
         if exc_type is None:
+            if self._jobs:
+                await self._send_jobs()
             for callback in self._after_commit:
                 await callback()
 
     def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` once the transaction has committed; never if it rolls back."""
         self._after_commit.append(callback)
+
+    def enqueue(self, job_id: uuid.UUID, kind: str, *, delay_ms: int = 0) -> None:
+        """Send the job's message once the transaction has committed (never before, never on rollback)."""
+        self._jobs.append((job_id, kind, delay_ms))
+
+    async def _send_jobs(self) -> None:
+        """Send buffered jobs and note it; a failure (queue down) leaves them to the sweeper."""
+        jobs, self._jobs = self._jobs, []
+        if _job_sender is None:
+            log.warning("no job sender in this process; the sweeper will send the jobs", jobs=len(jobs))
+            return
+        try:
+            await _job_sender(jobs)
+        except Exception as exc:  # any broker failure: the row is the truth, the sweeper re-sends
+            log.warning("could not send jobs; the sweeper will retry", jobs=len(jobs), error=repr(exc))
+            return
+        async with self._sessionmaker() as session, session.begin():
+            await JobRepository(session).mark_sent([job_id for job_id, _, delay in jobs if not delay])

@@ -37,6 +37,37 @@ class Settings(BaseSettings):
         default=30.0, description="How often a live subscription re-checks that its token is not revoked."
     )
     event_retention_hours: float = Field(default=168.0, description="Events older than this are pruned.")
+    hf_endpoint: str = Field(
+        default="https://huggingface.co",
+        validation_alias=AliasChoices("HF_ENDPOINT", "TRAINPACK_HF_ENDPOINT"),
+        description="The Hugging Face Hub (or a mirror speaking its API).",
+    )
+    hf_token: str | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "TRAINPACK_HF_TOKEN"))
+    model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
+    dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
+    queue_namespace: str = Field(default="trainpack", description="Redis key prefix of the job queues.")
+    job_lease_seconds: float = Field(
+        default=30.0, description="A running job whose worker has not reported for this long is taken over."
+    )
+    job_heartbeat_seconds: float = Field(default=5.0, description="How often a running job renews its lease.")
+    job_progress_interval_seconds: float = Field(
+        default=0.25, description="Progress is written (and streamed) at most this often per job."
+    )
+    job_max_attempts: int = Field(default=5, description="Attempts before a transient failure becomes final.")
+    job_min_backoff_ms: int = 1000
+    job_max_backoff_ms: int = 60_000
+    job_time_limit_seconds: float = Field(default=3600.0, description="A job running longer than this fails.")
+    sweep_every_seconds: float = Field(default=10.0, description="How often workers look for unsent or stalled jobs.")
+    sweep_unsent_grace_seconds: float = Field(
+        default=5.0, description="A committed job not sent after this long is sent by the sweeper."
+    )
+    broker_heartbeat_ms: int = Field(
+        default=60_000, description="Dramatiq: messages of a worker silent this long are redelivered."
+    )
+    broker_maintenance_chance: int = Field(
+        default=1000, description="Dramatiq: out of a million broker commands, how many also run its maintenance."
+    )
+    upload_max_bytes: int = Field(default=100_000_000, description="Largest dataset file accepted by upload.")
 
 
 def load_settings() -> Settings:

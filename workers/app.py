@@ -5,13 +5,11 @@ from __future__ import annotations
 from trainpack.logging import configure_logging
 from trainpack.settings import load_settings
 from workers.broker import redis_broker
+from workers.wiring import install_actors
 
 settings = load_settings()
 configure_logging(settings.log_level, json=settings.log_json)
 if not settings.redis_url:
     raise SystemExit("REDIS_URL is not set: the worker needs Redis.")
-broker = redis_broker(settings.redis_url)
-
-from workers import maintenance  # noqa: E402  (actors bind to the broker set above)
-
-broker.add_middleware(maintenance.PruneSchedule())
+broker = redis_broker(settings)
+install_actors(broker, settings)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import dramatiq
 import structlog
-from dramatiq.middleware import Middleware
 
 from trainpack.database import unit_of_work
 from trainpack.settings import load_settings
@@ -27,23 +25,3 @@ async def prune() -> None:
     async with unit_of_work(settings.database_url) as uow:
         removed = await uow.idempotency.delete_older_than(utcnow() - IDEMPOTENCY_RETENTION)
     log.info("pruned idempotency records", removed=removed)
-
-
-class PruneSchedule(Middleware):
-    """Enqueue ``maintenance.prune`` periodically from each worker process (idempotent, so
-    duplicates from several processes are harmless)."""
-
-    def __init__(self, every_seconds: float = PRUNE_EVERY_SECONDS) -> None:
-        self.every_seconds = every_seconds
-        self._stop = threading.Event()
-
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        thread = threading.Thread(target=self._loop, name="prune-schedule", daemon=True)
-        thread.start()
-
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every_seconds):
-            prune.send()

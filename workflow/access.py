@@ -32,6 +32,7 @@ class Actor:
     token_id: uuid.UUID
     token_name: str
     scopes: frozenset[Scope]
+    kind: str = "token"
 
     def can(self, scope: Scope) -> bool:
         """Whether the token carries ``scope`` (or ``admin``)."""
@@ -45,7 +46,12 @@ class Actor:
     @property
     def label(self) -> str:
         """How the actor is named in versions and events."""
-        return f"token:{self.token_name}"
+        return f"{self.kind}:{self.token_name}"
+
+
+def worker_actor(organisation_id: uuid.UUID, actor_name: str) -> Actor:
+    """The identity a worker acts under when it records a job's outcome (``worker:model.resolve``)."""
+    return Actor(organisation_id, "", uuid.UUID(int=0), actor_name, frozenset({Scope.WRITE}), kind="worker")
 
 
 def new_token_secret() -> str:

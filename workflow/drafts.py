@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -29,9 +29,11 @@ from workflow.errors import (
     RevisionConflictError,
     VersionImmutableError,
 )
-from workflow.events import EventBatch, EventType
-from workflow.facts import NO_FACTS
+from workflow.events import EventBatch, EventType, status_events, utcnow
+from workflow.fact_store import facts_for
+from workflow.facts import Facts
 from workflow.issues import Issue, Severity
+from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
@@ -71,11 +73,6 @@ class _Workspace:
     opened: bool = False  # the draft row is new (inserted, not updated)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware."""
-    return datetime.now(UTC)
-
-
 async def save(
     uow: UnitOfWork,
     actor: Actor,
@@ -111,7 +108,7 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
-    transition = machine.save(space.state, blocks, NO_FACTS)
+    transition = machine.save(space.state, blocks, _facts_after(space, blocks))
     if not transition.changed:
         version = space.draft or space.source
         assert version is not None
@@ -131,7 +128,9 @@ async def save(
         savedAt=now.isoformat(),
         steps=[step.value for step in transition.edited_steps],
     )
-    _status_events(events, space.package.id, version, transition)
+    status_events(events, space.package.id, version.id, version.revision, transition)
+    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
+        await schedule_needed(uow, actor, space.package, transition.state.content, events)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {
@@ -155,10 +154,10 @@ async def complete_step(
     actor.require(Scope.WRITE)
     space = await _open_for_write(uow, actor, target, expected_revision)
     now = utcnow()
-    transition = machine.complete(space.state, step, NO_FACTS, now)
+    transition = machine.complete(space.state, step, _facts(space), now)
     events = EventBatch(actor)
     version = _write(space, transition.state, actor, events, now)
-    _status_events(events, space.package.id, version, transition)
+    status_events(events, space.package.id, version.id, version.revision, transition)
     return await _finish(uow, space, transition.state, events, now)
 
 
@@ -183,7 +182,7 @@ async def open_step(
         revision=version.revision,
         step=step.value,
     )
-    _status_events(events, space.package.id, version, transition)
+    status_events(events, space.package.id, version.id, version.revision, transition)
     return await _finish(uow, space, transition.state, events, now)
 
 
@@ -197,7 +196,7 @@ async def publish(
     if space.draft is None:
         raise NothingToPublishError("NO_DRAFT", "The package has no draft; edit it to open one.")
     latest = space.source
-    state = machine.publish(space.state, NO_FACTS, latest.content_hash if latest else None)
+    state = machine.publish(space.state, _facts(space), latest.content_hash if latest else None)
     now = utcnow()
     version = space.draft
     write_state(version, state)
@@ -313,6 +312,19 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
 
 
+def _facts(space: _Workspace) -> Facts:
+    """The workers' facts that apply to the draft's current content."""
+    return facts_for(space.state.content, space.package.facts)
+
+
+def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
+    """The facts that apply to the content as it will be once ``blocks`` are stored."""
+    content = space.state.content
+    for step, block in blocks.items():
+        content = content.with_block(step, block)
+    return facts_for(content, space.package.facts)
+
+
 def _check_revision(space: _Workspace, expected_revision: int) -> None:
     """Refuse a write based on a revision that is no longer current (two tabs, one draft)."""
     current = space.draft or space.source
@@ -371,20 +383,6 @@ async def _follow_auto_name(
     if name != package.name:
         events.add(EventType.PACKAGE_RENAMED, package.id, name=name, previousName=package.name, automatic=True)
         package.name = name
-
-
-def _status_events(events: EventBatch, package_id: uuid.UUID, version: Version, transition: machine.Transition) -> None:
-    for change in transition.status_changes:
-        events.add(
-            EventType.STEP_STATUS_CHANGED,
-            package_id,
-            versionId=str(version.id),
-            revision=version.revision,
-            step=change.step.value,
-            **{"from": change.before.value},
-            to=change.after.value,
-            errorCount=change.error_count,
-        )
 
 
 async def _finish(
@@ -450,4 +448,5 @@ __all__ = [
     "publish",
     "restore",
     "save",
+    "utcnow",
 ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from workflow.access import Actor
+from workflow.machine import Transition
 
 
 class EventType(StrEnum):
@@ -23,6 +25,9 @@ class EventType(StrEnum):
     STEP_STATUS_CHANGED = "STEP_STATUS_CHANGED"
     CURRENT_STEP_CHANGED = "CURRENT_STEP_CHANGED"
     VERSION_PUBLISHED = "VERSION_PUBLISHED"
+    JOB_CREATED = "JOB_CREATED"
+    JOB_PROGRESS = "JOB_PROGRESS"
+    JOB_FINISHED = "JOB_FINISHED"
 
 
 class EventBatch:
@@ -42,4 +47,26 @@ class EventBatch:
                 "payload": payload,
                 "actor": self._actor.label,
             }
+        )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def status_events(
+    events: EventBatch, package_id: uuid.UUID, version_id: uuid.UUID, revision: int, transition: Transition
+) -> None:
+    """One STEP_STATUS_CHANGED event per step whose status the transition moved."""
+    for change in transition.status_changes:
+        events.add(
+            EventType.STEP_STATUS_CHANGED,
+            package_id,
+            versionId=str(version_id),
+            revision=revision,
+            step=change.step.value,
+            **{"from": change.before.value},
+            to=change.after.value,
+            errorCount=change.error_count,
         )

@@ -224,6 +224,30 @@ def publish(state: VersionState, facts: Facts, latest_published_hash: str | None
     return replace(state, status=VersionStatus.PUBLISHED, revision=state.revision + 1)
 
 
+def refresh(state: VersionState, facts: Facts) -> Transition:
+    """Re-run every step's rules against new facts (a worker's result arrived).
+
+    Steps being edited get their at-save findings again; COMPLETE and ERROR steps are fully
+    re-validated, so a model with a shorter context turns step 2 to ERROR. The revision is
+    not bumped: it counts writes of the user's data, and a worker finishing must never make
+    a typing user's next autosave a conflict.
+    """
+    _require_draft(state)
+    steps: list[StepState] = []
+    for step in STEP_ORDER:
+        old = state.step(step)
+        summary = summarize(step, state.content, facts)
+        if old.status in (StepStatus.COMPLETE, StepStatus.ERROR):
+            steps.append(_revalidate(step, old, state.content, facts, summary))
+        else:
+            report = validate_step(step, state.content, facts, for_completion=False)
+            steps.append(replace(old, errors=report.errors, warnings=report.warnings, summary=summary))
+    new_state = _clamp_current(replace(state, steps=_four(steps)))
+    if new_state == state:
+        return Transition(state, changed=False)
+    return _transition(state, new_state, ())
+
+
 def reopen(source: VersionState, number: int, revision: int) -> VersionState:
     """Draft ``number``, copied from a published version (for an edit or a restore), at ``revision``."""
     copy = replace(source, status=VersionStatus.DRAFT, number=number, revision=revision)

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Package, Version
-from db.raw import columns, detached, driver
+from db.raw import as_json, columns, detached, driver
 
 
 class LockedPackage:
@@ -101,6 +102,12 @@ class PackageRepository:
             package.updated_at,
             package.archived_at,
             package.revision,
+        )
+
+    async def save_facts(self, package_id: uuid.UUID, facts: dict[str, Any]) -> None:
+        """Store what the workers learned about the package's inputs (workers only; off the autosave path)."""
+        await (await driver(self._session)).execute(
+            "UPDATE packages SET facts = $2::jsonb WHERE id = $1", package_id, as_json(facts)
         )
 
     async def lock_names(self, organisation_id: uuid.UUID) -> None:

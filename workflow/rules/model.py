@@ -28,7 +28,17 @@ def check(content: PackageContent, facts: Facts) -> Iterator[Issue]:
         target = "model.path" if model.path else None
     else:
         target = None
-    if target and facts.model is None:
+    if target and facts.model_failure is not None:
+        failure = facts.model_failure
+        code = IssueCode(failure.code) if failure.code in IssueCode.__members__ else IssueCode.MODEL_RESOLUTION_FAILED
+        yield Issue(target, code, failure.message)
+    elif target and facts.model is not None and not facts.model.licence:
+        yield Issue(
+            target,
+            IssueCode.MODEL_LICENCE_UNKNOWN,
+            "The model declares no licence; choose a model whose licence allows fine-tuning.",
+        )
+    elif target and facts.model is None:
         yield Issue(
             target,
             IssueCode.MODEL_RESOLUTION_PENDING,

@@ -1,0 +1,157 @@
+"""Queries on jobs: creation, the worker's claim/heartbeat/finish, the sweeper's scan, listings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Job, Upload
+
+UNFINISHED = ("QUEUED", "RUNNING")
+
+
+class JobRepository:
+    """Every query on the jobs table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, job: Job) -> None:
+        """Stage a new job (flushed with the unit of work)."""
+        self._session.add(job)
+
+    async def flush(self) -> None:
+        """Send staged rows now (the job must exist before its events refer to it)."""
+        await self._session.flush()
+
+    async def get(self, job_id: uuid.UUID, *, lock: bool = False) -> Job | None:
+        """A job by id, whatever its organisation (workers act on ids they were given)."""
+        query = select(Job).where(Job.id == job_id)
+        if lock:
+            query = query.with_for_update()
+        job: Job | None = await self._session.scalar(query)
+        return job
+
+    async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Job]:
+        """Jobs among ``ids`` that belong to the organisation, by id."""
+        rows = await self._session.scalars(select(Job).where(Job.organisation_id == organisation_id, Job.id.in_(ids)))
+        return {job.id: job for job in rows}
+
+    async def unfinished_keys(self, package_id: uuid.UUID, kind: str) -> set[str]:
+        """Input keys of the package's jobs of ``kind`` that are queued or running."""
+        rows = await self._session.scalars(
+            select(Job.input_key).where(Job.package_id == package_id, Job.kind == kind, Job.status.in_(UNFINISHED))
+        )
+        return set(rows)
+
+    async def page(
+        self,
+        organisation_id: uuid.UUID,
+        *,
+        package_id: uuid.UUID | None,
+        statuses: Sequence[str] | None,
+        first: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Job]:
+        """Up to ``first + 1`` jobs, newest first, after the keyset position."""
+        query = select(Job).where(Job.organisation_id == organisation_id)
+        if package_id is not None:
+            query = query.where(Job.package_id == package_id)
+        if statuses:
+            query = query.where(Job.status.in_(statuses))
+        if after is not None:
+            query = query.where(tuple_(Job.created_at, Job.id) < tuple_(*after))
+        query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(first + 1)
+        return list(await self._session.scalars(query))
+
+    async def claim(self, job_id: uuid.UUID, lease: timedelta) -> Job | None:
+        """Take a queued job, or a running one whose worker stopped beating; ``None`` if not ours."""
+        now = func.now()
+        stale = Job.heartbeat_at < now - lease
+        claimed: Job | None = await self._session.scalar(
+            update(Job)
+            .where(Job.id == job_id, or_(Job.status == "QUEUED", (Job.status == "RUNNING") & stale))
+            .values(
+                status="RUNNING",
+                attempts=Job.attempts + 1,
+                started_at=func.coalesce(Job.started_at, now),
+                heartbeat_at=now,
+                message="Running",
+            )
+            .returning(Job)
+        )
+        return claimed
+
+    async def beat(self, job_id: uuid.UUID, progress: float | None, message: str | None) -> bool | None:
+        """Record progress (and that the worker lives); the cancel flag, or ``None`` if not running."""
+        values: dict[str, Any] = {"heartbeat_at": func.now()}
+        if progress is not None:
+            values["progress"] = progress
+        if message is not None:
+            values["message"] = message
+        cancel: bool | None = await self._session.scalar(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "RUNNING")
+            .values(**values)
+            .returning(Job.cancel_requested)
+        )
+        return cancel
+
+    async def mark_sent(self, job_ids: Sequence[uuid.UUID]) -> None:
+        """Note that the queue accepted the jobs' messages."""
+        await self._session.execute(
+            update(Job).where(Job.id.in_(job_ids), Job.status.in_(UNFINISHED)).values(sent_at=func.now())
+        )
+
+    async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
+        """Jobs to (re-)send: queued but never sent (or sent long ago), or running with a dead worker.
+
+        Locked with SKIP LOCKED so concurrent sweepers split the work instead of doubling it.
+        """
+        now = func.now()
+        query = (
+            select(Job)
+            .where(
+                or_(
+                    (Job.status == "QUEUED") & Job.sent_at.is_(None) & (Job.created_at < now - unsent_grace),
+                    (Job.status == "QUEUED") & (Job.sent_at < now - resend_after),
+                    (Job.status == "RUNNING")
+                    & (Job.heartbeat_at < now - resend_after)
+                    & (Job.sent_at.is_(None) | (Job.sent_at < now - resend_after)),
+                )
+            )
+            .order_by(Job.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(await self._session.scalars(query))
+
+
+class UploadRepository:
+    """Uploaded dataset files."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, upload: Upload) -> None:
+        """Stage a new upload."""
+        self._session.add(upload)
+
+    async def get(self, organisation_id: uuid.UUID, upload_id: uuid.UUID) -> Upload | None:
+        """An upload of the organisation."""
+        upload: Upload | None = await self._session.scalar(
+            select(Upload).where(Upload.id == upload_id, Upload.organisation_id == organisation_id)
+        )
+        return upload
+
+    async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Upload]:
+        """Uploads among ``ids`` of the organisation, without their content (for listings)."""
+        rows = await self._session.scalars(
+            select(Upload).where(Upload.organisation_id == organisation_id, Upload.id.in_(ids))
+        )
+        return {upload.id: upload for upload in rows}

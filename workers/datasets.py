@@ -1,0 +1,79 @@
+"""Dataset actor: ``dataset.profile`` (an upload, a Hub dataset split, or a local file)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Literal, cast
+
+import dramatiq
+
+from workers.database import unit_of_work
+from workers.integrations.dataset_files import profile_file
+from workers.integrations.errors import IntegrationError
+from workers.integrations.hub_datasets import fetch_hub_dataset
+from workers.models import ACTOR_OPTIONS
+from workers.runner import JobContext, Outcome, run_job
+from workflow.datasets import DatasetProfile
+from workflow.fact_store import dataset_facts_to_json
+from workflow.job_inputs import JobKind, local_file_format
+
+FileFormat = Literal["JSONL", "CSV", "PARQUET"]
+
+
+@dramatiq.actor(actor_name="dataset.profile", **ACTOR_OPTIONS)  # type: ignore[misc]
+async def profile(job_id: str) -> None:
+    """Profile one dataset source: rows, columns, a sample, token statistics, malformed rows."""
+    await run_job(job_id, JobKind.PROFILE_DATASET, _profile)
+
+
+async def _profile(context: JobContext) -> Outcome:
+    spec = context.job.input
+    settings = context.settings
+    context.progress(0.05, "Fetching the data")
+    if spec["source"] == "UPLOAD":
+        async with unit_of_work() as uow:
+            upload = await uow.uploads.get(context.job.organisation_id, uuid.UUID(spec["uploadId"]))
+        if upload is None:
+            raise IntegrationError("UPLOAD_NOT_FOUND", f"No upload with id {spec['uploadId']!r} was found.")
+        context.progress(0.2, f"Profiling {upload.filename}")
+        found = await asyncio.to_thread(
+            _profile_bytes, upload.content, upload.format, settings.upload_max_bytes, context.cancel
+        )
+    elif spec["source"] == "HUB":
+        fetched = await asyncio.to_thread(
+            fetch_hub_dataset,
+            spec["repoId"],
+            "main",
+            subset=spec.get("subset"),
+            split=spec.get("split") or "train",
+            endpoint=settings.hf_endpoint,
+            token=settings.hf_token,
+            cache_dir=settings.dataset_cache_dir,
+        )
+        context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
+        found = await asyncio.to_thread(profile_file, fetched.path, fetched.format, cancel=context.cancel)
+    else:
+        found = await asyncio.to_thread(_profile_local, spec["path"], context.cancel)
+    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
+
+
+def _profile_bytes(content: bytes, fmt: str, max_bytes: int, cancel: threading.Event) -> DatasetProfile:
+    """Profile an upload's bytes (through a temporary file: the profiler streams from disk)."""
+    with tempfile.TemporaryDirectory(prefix="trainpack-upload-") as folder:
+        path = Path(folder) / "data"
+        path.write_bytes(content)
+        return profile_file(path, cast(FileFormat, fmt), max_bytes=max_bytes, cancel=cancel)
+
+
+def _profile_local(location: str, cancel: threading.Event) -> DatasetProfile:
+    fmt = local_file_format(location)
+    if fmt is None:
+        raise IntegrationError("DATASET_FORMAT_INVALID", "A local dataset must be a .jsonl, .csv or .parquet file.")
+    path = Path(location)
+    if not path.is_file():
+        raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No file at {location!r}.")
+    return profile_file(path, cast(FileFormat, fmt), cancel=cancel)

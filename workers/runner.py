@@ -1,0 +1,145 @@
+"""How every job actor runs: claim the row, work with progress and cancellation, record the outcome.
+
+Delivery is at least once. The claim makes a duplicate message harmless: a finished or
+cancelled job is skipped, and a running one is taken over only once its worker has stopped
+renewing its lease (killed mid-job). Transient failures go back to the queue with backoff;
+permanent ones fail the job at once with their code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from dramatiq.common import compute_backoff
+
+from db.models import Job
+from trainpack.settings import Settings, load_settings
+from workers.database import unit_of_work
+from workers.integrations.errors import Cancelled, IntegrationError
+from workflow import jobs
+from workflow.job_inputs import JobKind
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A job's result (shown to clients) and, for resolutions and profiles, the facts it establishes."""
+
+    result: Mapping[str, Any]
+    facts: Mapping[str, Any] | None = None
+
+
+@dataclass
+class JobContext:
+    """What a job body gets: its row, the settings, a cancel signal and a progress hook."""
+
+    job: Job
+    settings: Settings
+    cancel: threading.Event = field(default_factory=threading.Event)
+    _latest: tuple[float | None, str | None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def progress(self, fraction: float | None, message: str | None = None) -> None:
+        """Note progress (from any thread); the runner writes the latest at most a few times a second."""
+        with self._lock:
+            self._latest = (fraction, message)
+        if self.cancel.is_set():
+            raise Cancelled()
+
+    def take_progress(self) -> tuple[float | None, str | None] | None:
+        """The progress noted since the last call, if any."""
+        with self._lock:
+            latest, self._latest = self._latest, None
+        return latest
+
+
+Body = Callable[[JobContext], Awaitable[Outcome]]
+
+
+async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
+    """Run one delivery of a job message to completion (never raises: the row records the outcome)."""
+    settings = load_settings()
+    identifier = uuid.UUID(job_id)
+    async with unit_of_work() as uow:
+        job = await jobs.claim(uow, identifier, timedelta(seconds=settings.job_lease_seconds))
+    if job is None:
+        log.info("job skipped: finished, cancelled or running elsewhere", job_id=job_id)
+        return
+    context = JobContext(job, settings)
+    reporter = asyncio.create_task(_report_loop(context))
+    outcome: Outcome | None = None
+    try:
+        async with asyncio.timeout(settings.job_time_limit_seconds):
+            outcome = await body(context)
+    except Cancelled:
+        await _end(jobs.cancelled, identifier)
+    except TimeoutError:
+        context.cancel.set()
+        message = f"The job ran past its time limit of {settings.job_time_limit_seconds:.0f} s."
+        await _end(jobs.fail, identifier, "JOB_TIME_LIMIT", message, permanent_fact=False)
+    except IntegrationError as error:
+        await _failed(context, kind, error)
+    except Exception:  # an unexpected bug must still end the job, visibly and without a traceback to clients
+        log.exception("job failed unexpectedly", job_id=job_id, kind=kind.value)
+        await _end(jobs.fail, identifier, "JOB_INTERNAL_ERROR", "The job failed unexpectedly.", permanent_fact=False)
+    finally:
+        reporter.cancel()
+        await asyncio.gather(reporter, return_exceptions=True)
+    if outcome is not None:
+        if context.cancel.is_set():
+            await _end(jobs.cancelled, identifier)
+        else:
+            await _end(jobs.succeed, identifier, outcome.result, facts=outcome.facts)
+
+
+async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> None:
+    job = context.job
+    settings = context.settings
+    learns = kind in (JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET)
+    if error.transient and job.attempts < settings.job_max_attempts:
+        backoff_ms = compute_backoff(
+            job.attempts, factor=settings.job_min_backoff_ms, max_backoff=settings.job_max_backoff_ms, jitter=True
+        )[1]
+        delay_ms = max(backoff_ms, int((error.retry_after or 0) * 1000))
+        log.info("job retrying", job_id=str(job.id), code=error.code, attempt=job.attempts, delay_ms=delay_ms)
+        async with unit_of_work() as uow:
+            await jobs.retry_later(uow, job.id, error.code, error.message, timedelta(milliseconds=delay_ms))
+        return
+    log.info("job failed", job_id=str(job.id), code=error.code, transient=error.transient)
+    await _end(jobs.fail, job.id, error.code, error.message, permanent_fact=learns)
+
+
+async def _end(step: Callable[..., Awaitable[Job | None]], *args: Any, **kwargs: Any) -> None:
+    async with unit_of_work() as uow:
+        await step(uow, *args, **kwargs)
+
+
+async def _report_loop(context: JobContext) -> None:
+    """Write progress at most every interval, renew the lease, and pick up cancellation."""
+    settings = context.settings
+    interval = settings.job_progress_interval_seconds
+    last_beat = time.monotonic()
+    while True:
+        await asyncio.sleep(interval)
+        latest = context.take_progress()
+        if latest is None and time.monotonic() - last_beat < settings.job_heartbeat_seconds:
+            continue
+        fraction, message = latest if latest is not None else (None, None)
+        try:
+            async with unit_of_work() as uow:
+                cancel = await jobs.report(uow, context.job, fraction, message)
+        except Exception as exc:  # a missed report only delays progress; the next one retries
+            log.warning("could not record job progress", job_id=str(context.job.id), error=repr(exc))
+            continue
+        last_beat = time.monotonic()
+        if cancel:
+            context.cancel.set()

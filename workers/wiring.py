@@ -1,0 +1,23 @@
+"""Binding the actors to a broker: the same for a Redis worker process and the in-process dev worker."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from db.uow import set_job_sender
+from trainpack.settings import Settings
+from workers.broker import job_sender
+from workers.schedule import Periodic
+
+PRUNE_EVERY_SECONDS = 3600.0
+
+
+def install_actors(broker: dramatiq.Broker, settings: Settings) -> None:
+    """Import the actors (they bind to the global broker, which must be set first) and the timers."""
+    from workers import datasets, maintenance, models, sweeper  # noqa: F401  (registers the actors)
+
+    sender = job_sender(broker)
+    set_job_sender(sender)
+    sweeper.use_sender(sender)
+    broker.add_middleware(Periodic(sweeper.sweep, settings.sweep_every_seconds))
+    broker.add_middleware(Periodic(maintenance.prune, PRUNE_EVERY_SECONDS, first_after=PRUNE_EVERY_SECONDS))

@@ -1,0 +1,148 @@
+"""The facts workers learned, as stored on the package row, and the ``Facts`` the rules see (pure).
+
+Stored form (jsonb)::
+
+    {"model":   {"<key>": {"seq": 3, "facts": {...}} | {"seq": 4, "failure": {"code", "message"}}},
+     "dataset": {"<key>": {"seq": 5, "facts": {...}, "profile": {...}} | {... "failure": ...}}}
+
+Entries are keyed by the job input's fingerprint, so the rules consult only results that
+match the current selections; at most ``KEEP_PER_FAMILY`` entries per family are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from workflow.facts import DataProblem, DatasetFacts, Facts, Failure, ModelFacts
+from workflow.job_inputs import JobKind, dataset_input, input_key, model_input
+from workflow.steps import PackageContent
+
+KEEP_PER_FAMILY = 16
+
+
+def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
+    """The facts that apply to ``content``: those stored under the keys of its current inputs."""
+    model: ModelFacts | None = None
+    model_failure: Failure | None = None
+    chosen_model = model_input(content.model)
+    if chosen_model is not None:
+        entry = stored.get("model", {}).get(input_key(JobKind.RESOLVE_MODEL, chosen_model))
+        if entry is not None:
+            model = model_facts_from_json(entry["facts"]) if "facts" in entry else None
+            model_failure = _failure(entry)
+    datasets: dict[int, DatasetFacts] = {}
+    failures: dict[int, Failure] = {}
+    for index, source in enumerate(content.dataset.sources or []):
+        chosen_data = dataset_input(source)
+        if chosen_data is None:
+            continue
+        entry = stored.get("dataset", {}).get(input_key(JobKind.PROFILE_DATASET, chosen_data))
+        if entry is None:
+            continue
+        failure = _failure(entry)
+        if failure is not None:
+            failures[index] = failure
+        elif "facts" in entry:
+            datasets[index] = dataset_facts_from_json(entry["facts"])
+    return Facts(
+        model=model,
+        model_failure=model_failure,
+        datasets=datasets or None,
+        dataset_failures=failures,
+    )
+
+
+def with_result(
+    stored: Mapping[str, Any],
+    key: str,
+    *,
+    facts: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    failure: Failure | None = None,
+) -> dict[str, Any]:
+    """A copy of ``stored`` with one result recorded under ``key`` (the oldest dropped past the cap)."""
+    family = key.split(":", 1)[0]
+    entries = dict(stored.get(family, {}))
+    seq = 1 + max(
+        (int(entry.get("seq", 0)) for group in stored.values() if isinstance(group, dict) for entry in group.values()),
+        default=0,
+    )
+    entry: dict[str, Any] = {"seq": seq, **(extra or {})}
+    if failure is not None:
+        entry["failure"] = {"code": failure.code, "message": failure.message}
+    else:
+        entry["facts"] = dict(facts or {})
+    entries[key] = entry
+    if len(entries) > KEEP_PER_FAMILY:
+        newest = sorted(entries.items(), key=lambda item: int(item[1].get("seq", 0)))[-KEEP_PER_FAMILY:]
+        entries = dict(newest)
+    return {**stored, family: entries}
+
+
+def entry_for(stored: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """The stored result under ``key``, if any."""
+    family = key.split(":", 1)[0]
+    entry: Mapping[str, Any] | None = stored.get(family, {}).get(key)
+    return entry
+
+
+def model_facts_to_json(facts: ModelFacts) -> dict[str, Any]:
+    """JSON form of a resolved model's metadata (also shown to clients as the job result)."""
+    return {
+        "resolvedSha": facts.resolved_sha,
+        "contextLength": facts.context_length,
+        "moduleNames": sorted(facts.module_names),
+        "parameterCount": facts.parameter_count,
+        "licence": facts.licence,
+        "gated": facts.gated,
+        "dtype": facts.dtype,
+        "architecture": facts.architecture,
+        "modelType": facts.model_type,
+        "sizeBytes": facts.size_bytes,
+        "parametersByDtype": dict(facts.parameters_by_dtype),
+    }
+
+
+def model_facts_from_json(raw: Mapping[str, Any]) -> ModelFacts:
+    """Inverse of ``model_facts_to_json``."""
+    return ModelFacts(
+        resolved_sha=raw["resolvedSha"],
+        context_length=raw.get("contextLength"),
+        module_names=frozenset(raw.get("moduleNames", ())),
+        parameter_count=raw.get("parameterCount"),
+        licence=raw.get("licence"),
+        gated=bool(raw.get("gated", False)),
+        dtype=raw.get("dtype"),
+        architecture=raw.get("architecture"),
+        model_type=raw.get("modelType"),
+        size_bytes=raw.get("sizeBytes"),
+        parameters_by_dtype=dict(raw.get("parametersByDtype", {})),
+    )
+
+
+def dataset_facts_to_json(facts: DatasetFacts) -> dict[str, Any]:
+    """JSON form of what the rules need from a dataset profile."""
+    return {
+        "columns": sorted(facts.columns),
+        "rows": facts.rows,
+        "problems": [{"line": p.line, "code": p.code, "message": p.message} for p in facts.problems],
+        "columnGaps": {name: list(lines) for name, lines in facts.column_gaps.items()},
+        "columnKinds": dict(facts.column_kinds),
+    }
+
+
+def dataset_facts_from_json(raw: Mapping[str, Any]) -> DatasetFacts:
+    """Inverse of ``dataset_facts_to_json``."""
+    return DatasetFacts(
+        columns=frozenset(raw.get("columns", ())),
+        rows=int(raw.get("rows", 0)),
+        problems=tuple(DataProblem(p["line"], p["code"], p["message"]) for p in raw.get("problems", ())),
+        column_gaps={name: tuple(lines) for name, lines in raw.get("columnGaps", {}).items()},
+        column_kinds=dict(raw.get("columnKinds", {})),
+    )
+
+
+def _failure(entry: Mapping[str, Any]) -> Failure | None:
+    raw = entry.get("failure")
+    return Failure(raw["code"], raw["message"]) if raw else None
