@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, cast
@@ -42,8 +42,12 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with a context that authenticates the bearer token once."""
 
     def __init__(self, services: Services) -> None:
+        # Multipart uploads are on for `uploadDataset`; the CSRF guard (a preflight-forcing header)
+        # is `UploadGuard` in front of the app. Tokens travel in a header, never a cookie, too.
         super().__init__(
-            build_schema(services.settings), graphql_ide="graphiql" if services.settings.graphiql else None
+            build_schema(services.settings),
+            graphql_ide="graphiql" if services.settings.graphiql else None,
+            multipart_uploads_enabled=True,
         )
         self.services = services
 
@@ -149,8 +153,13 @@ def migration_head() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the application for a configured database (``settings.database_url`` must be set)."""
+def create_app(
+    settings: Settings, *, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+) -> Starlette:
+    """Build the application for a configured database (``settings.database_url`` must be set).
+
+    ``background`` is entered for the app's lifetime (the composition root passes the job queue).
+    """
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; use `trainpack dev` for an embedded database.")
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -190,7 +199,11 @@ def create_app(settings: Settings) -> Starlette:
         await hub.start()
         services.hub = hub
         try:
-            yield
+            if background is None:
+                yield
+            else:
+                async with background():
+                    yield
         finally:
             services.hub = None
             await hub.stop()
@@ -210,6 +223,44 @@ def create_app(settings: Settings) -> Starlette:
     return app
 
 
+class UploadGuard:
+    """Multipart requests must carry a header a browser form cannot set (CSRF), and get the upload limit.
+
+    A cross-site HTML form can post multipart/form-data without a preflight; requiring
+    ``Apollo-Require-Preflight`` (or ``X-Requested-With``) makes such a request impossible
+    without the browser asking first, as strawberry's guidance on uploads recommends.
+    """
+
+    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
+        self.json_limit = BodySizeLimit(app, json_limit)
+        self.upload_limit = BodySizeLimit(app, upload_limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.json_limit(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if headers.get(b"content-type", b"").lower().startswith(b"multipart/"):
+            if not (headers.get(b"apollo-require-preflight") or headers.get(b"x-requested-with")):
+                response = JSONResponse(
+                    {
+                        "errors": [
+                            {
+                                "message": "Multipart requests need an Apollo-Require-Preflight header (CSRF guard).",
+                                "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
+                            }
+                        ]
+                    },
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+            await self.upload_limit(scope, receive, send)
+            return
+        await self.json_limit(scope, receive, send)
+
+
 def with_limits(app: Starlette, settings: Settings) -> ASGIApp:
-    """The app behind the request-body limit."""
-    return BodySizeLimit(app, settings.max_body_bytes)
+    """The app behind the request-body limits and the upload CSRF guard."""
+    # Multipart framing and the operations field come on top of the file itself.
+    return UploadGuard(app, json_limit=settings.max_body_bytes, upload_limit=settings.upload_max_bytes + 1_000_000)

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from api.types.common import SaveTrigger, StepName
+from api.types.jobs import JobKind
 from workflow.drafts import SaveTrigger as DomainSaveTrigger
 
 
@@ -66,4 +67,20 @@ class RenamePackageInput:
 
 @strawberry.input
 class PackageInput:
+    id: strawberry.ID
+
+
+@strawberry.input(description="A job to start on a package's current content.")
+class StartJobInput:
+    package_id: strawberry.ID
+    kind: JobKind  # type: ignore[valid-type]
+    source_index: int | None = strawberry.field(default=None, description="PROFILE_DATASET: which source (0-based).")
+    allow_patterns: list[str] | None = strawberry.field(
+        default=None, description="DOWNLOAD_MODEL: only files matching these globs (default: safetensors weights)."
+    )
+    ignore_patterns: list[str] | None = strawberry.field(default=None, description="DOWNLOAD_MODEL: skip these globs.")
+
+
+@strawberry.input
+class JobInput:
     id: strawberry.ID

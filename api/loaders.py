@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from api.ids import parse_uuid
-from db.models import Event, Package, Version
+from db.models import Event, Job, Package, Version
 from db.repositories.events import EventCursor, EventRepository
+from db.repositories.jobs import JobRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
 
@@ -65,6 +66,8 @@ class Loaders:
         self.version: DataLoader[uuid.UUID, Version | None] = _batched(
             lambda ids: versions.by_ids(organisation_id, ids)
         )
+        jobs = JobRepository(session)
+        self.job: DataLoader[uuid.UUID, Job | None] = _batched(lambda ids: jobs.by_ids(organisation_id, ids))
 
         # Every version fetched by another loader is primed into ``version``, so a later
         # ``basedOn`` of a version already on the page costs no further query.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Protocol
+from typing import Annotated, Protocol, cast
 
 import strawberry
+from starlette.datastructures import UploadFile
+from strawberry.file_uploads import Upload as FileUpload
 
 from api.context import Info
 from api.errors import attempt
@@ -13,21 +15,24 @@ from api.ids import decode, decode_target, encode
 from api.inputs import (
     CreatePackageInput,
     DraftInput,
+    JobInput,
     PackageInput,
     PublishVersionInput,
     RenamePackageInput,
     RestoreVersionInput,
     SaveDraftInput,
+    StartJobInput,
     StepActionInput,
 )
 from api.types.common import ErrorMember, Issue
+from api.types.jobs import DatasetFileFormat, Job, Upload
 from api.types.packages import Package
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, packages
+from workflow import drafts, jobs, packages, uploads
 from workflow.access import Actor
 from workflow.drafts import DraftOutcome
-from workflow.errors import ValidationFailedError
+from workflow.errors import OperationRefusedError, ValidationFailedError
 from workflow.issues import Issue as DomainIssue
 from workflow.issues import IssueCode
 from workflow.steps import Step
@@ -85,6 +90,16 @@ class PackageDeleted:
     deleted_id: strawberry.ID
 
 
+@strawberry.type(description="The job, as it now is.")
+class JobUpdated:
+    job: Job
+
+
+@strawberry.type(description="The stored file; put its id in a dataset source as `uploadId`.")
+class DatasetUploaded:
+    upload: Upload
+
+
 class StepAction(Protocol):
     """``drafts.complete_step`` or ``drafts.open_step``."""
 
@@ -101,6 +116,8 @@ DiscardDraftResult = Annotated[DraftDiscarded | ErrorMember, strawberry.union("D
 RestoreVersionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("RestoreVersionResult")]
 PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("PackageResult")]
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
+JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
+UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
 
 
 @strawberry.type
@@ -210,6 +227,55 @@ class Mutation:
 
         return await attempt(run())
 
+    @strawberry.mutation(description="Start a job on the package's current content (e.g. DOWNLOAD_MODEL).")
+    async def start_job(self, info: Info, input: StartJobInput) -> JobResult:
+        async def run() -> JobUpdated:
+            _, package_id = decode(input.package_id, "Package")
+            async with info.context.uow() as uow:
+                job = await jobs.start(
+                    uow,
+                    info.context.actor,
+                    package_id,
+                    input.kind,
+                    source_index=input.source_index,
+                    options=_options(input),
+                )
+            return JobUpdated(job=Job.of(job))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Cancel a job: a queued one at once, a running one at its next report.")
+    async def cancel_job(self, info: Info, input: JobInput) -> JobResult:
+        async def run() -> JobUpdated:
+            _, job_id = decode(input.id, "Job")
+            async with info.context.uow() as uow:
+                job = await jobs.cancel(uow, info.context.actor, job_id)
+            return JobUpdated(job=Job.of(job))
+
+        return await attempt(run())
+
+    @strawberry.mutation(
+        description="Upload a dataset file (GraphQL multipart request; send an `Apollo-Require-Preflight` header)."
+    )
+    async def upload_dataset(
+        self, info: Info, file: FileUpload, format: DatasetFileFormat | None = None
+    ) -> UploadDatasetResult:
+        async def run() -> DatasetUploaded:
+            limit = info.context.services.settings.upload_max_bytes
+            content = await read_limited(file, limit)
+            async with info.context.uow() as uow:
+                upload = await uploads.store(
+                    uow,
+                    info.context.actor,
+                    getattr(file, "filename", None) or "upload",
+                    content,
+                    declared_format=format.value if format else None,
+                    max_bytes=limit,
+                )
+            return DatasetUploaded(upload=Upload.of(upload))
+
+        return await attempt(run())
+
 
 async def _step_action(info: Info, input: StepActionInput, action: StepAction) -> StepActionResult:
     """Complete or open one step of the addressed draft."""
@@ -236,6 +302,27 @@ async def _set_archived(info: Info, input: PackageInput, *, archived: bool) -> P
         return PackageUpdated(package=Package.of(package))
 
     return await attempt(run())
+
+
+def _options(input: StartJobInput) -> dict[str, object]:
+    return {
+        name: value
+        for name, value in (("allowPatterns", input.allow_patterns), ("ignorePatterns", input.ignore_patterns))
+        if value is not None
+    }
+
+
+async def read_limited(file: FileUpload, limit: int) -> bytes:
+    """The upload's bytes, refused (before reading everything) once past ``limit``."""
+    reader = cast(UploadFile, file)  # what the ASGI integration hands over for an Upload
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await reader.read(1 << 20):
+        size += len(chunk)
+        if size > limit:
+            raise OperationRefusedError("UPLOAD_TOO_LARGE", f"The file is over the {limit}-byte upload limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _steps(raw: object) -> dict[str, object]:

@@ -41,7 +41,11 @@ def package_cursor(updated_at: datetime, package_id: uuid.UUID) -> str:
 
 def parse_package_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     """Keyset position encoded by ``package_cursor``."""
-    values = _decode(cursor, "p")
+    return _parse_time_and_id(cursor, "p")
+
+
+def _parse_time_and_id(cursor: str, kind: str) -> tuple[datetime, uuid.UUID]:
+    values = _decode(cursor, kind)
     try:
         moment = datetime.fromisoformat(str(values[0]))
         if moment.tzinfo is None:
@@ -49,6 +53,16 @@ def parse_package_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return moment.astimezone(UTC), uuid.UUID(str(values[1]))
     except (ValueError, IndexError, OverflowError):
         raise _bad_cursor() from None
+
+
+def job_cursor(created_at: datetime, job_id: uuid.UUID) -> str:
+    """Cursor of a job in the newest-first ordering."""
+    return _encode("j", [created_at.isoformat(), str(job_id)])
+
+
+def parse_job_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Keyset position encoded by ``job_cursor``."""
+    return _parse_time_and_id(cursor, "j")
 
 
 def number_cursor(kind: str, number: int) -> str:

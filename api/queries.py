@@ -10,16 +10,18 @@ from api.context import Info
 from api.ids import encode
 from api.inputs import PackageFilterInput
 from api.pagination import package_cursor, page_size, parse_package_cursor
+from api.types.jobs import Job, JobStatus, job_connection
 from api.types.packages import Event, Package, organisation_events
 from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
 from db.repositories.packages import PackageFilter, PackageRepository
 from workflow.text import text_problem
 
-NODE_TYPES: dict[str, type[Package] | type[Version] | type[Event]] = {
+NODE_TYPES: dict[str, type[Package] | type[Version] | type[Event] | type[Job]] = {
     "Package": Package,
     "Version": Version,
     "Event": Event,
+    "Job": Job,
 }
 
 
@@ -101,6 +103,16 @@ class Query:
     @strawberry.field(description="Events of your organisation (all packages), oldest first.")
     async def events(self, info: Info, first: int | None = None, after: str | None = None) -> relay.Connection[Event]:
         return await organisation_events(info, first=first, after=after)
+
+    @strawberry.field(description="Jobs of your organisation (all packages), newest first.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[JobStatus] | None = None,  # type: ignore[valid-type]
+    ) -> relay.Connection[Job]:
+        return await job_connection(info, package_row_id=None, statuses=status, first=first, after=after)
 
     @strawberry.field(description="Named presets for step 2.")
     def config_presets(self) -> list[ConfigPreset]:

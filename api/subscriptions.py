@@ -16,11 +16,12 @@ import strawberry
 from graphql import GraphQLError
 
 from api.context import Info
-from api.ids import decode
-from api.live.events import PackageEvent, typed_event
+from api.ids import decode, encode
+from api.live.events import JobEvent, PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
+from db.repositories.events import EventRepository
 from db.repositories.tokens import token_is_active
 from workflow.errors import NotFoundError
 
@@ -35,9 +36,9 @@ class Subscription:
         try:
             _, package = decode(package_id, "Package")
         except NotFoundError:
-            raise _not_found(package_id) from None
+            raise _not_found(package_id, "package") from None
         if await info.context.loaders.package.load(package) is None:
-            raise _not_found(package_id)
+            raise _not_found(package_id, "package")
         async for event in _events(info, actor.organisation_id, package, after):
             yield event
 
@@ -46,6 +47,34 @@ class Subscription:
         actor = info.context.reader()
         async for event in _events(info, actor.organisation_id, None, after):
             yield event
+
+    @strawberry.subscription(
+        description="The life of one job: its events from creation (or after `after`) until it ends."
+    )
+    async def job_events(
+        self, info: Info, job_id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[JobEvent, None]:
+        actor = info.context.reader()
+        try:
+            _, job_key = decode(job_id, "Job")
+        except NotFoundError:
+            raise _not_found(job_id, "job") from None
+        job = await info.context.loaders.job.load(job_key)
+        if job is None:
+            raise _not_found(job_id, "job")
+        if after is None:
+            start = await EventRepository(info.context.read_session).cursor_before_job(job.package_id, job.id)
+            after = event_cursor(*start) if start else None
+        async for event in _events(info, actor.organisation_id, job.package_id, after):
+            if isinstance(event, JobEvent) and event.job_id == job_id_of(job.id):
+                yield event
+                if event.finished:
+                    return
+
+
+def job_id_of(job_id: uuid.UUID) -> str:
+    """The global id of a job, as job events carry it."""
+    return encode("Job", job_id)
 
 
 async def _events(
@@ -85,5 +114,5 @@ def shared_typed_event(row: Event) -> PackageEvent | None:
     return cached
 
 
-def _not_found(raw: str) -> GraphQLError:
-    return GraphQLError(f"No package with id {raw!r} was found.", extensions={"code": "NOT_FOUND"})
+def _not_found(raw: str, what: str) -> GraphQLError:
+    return GraphQLError(f"No {what} with id {raw!r} was found.", extensions={"code": "NOT_FOUND"})

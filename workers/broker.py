@@ -40,7 +40,7 @@ def redis_broker(settings: Settings) -> dramatiq.Broker:
 
 def in_process_broker() -> dramatiq.Broker:
     """A broker living in this process, for running the actors without Redis (the dev command)."""
-    broker = StubBroker()  # type: ignore[no-untyped-call]
+    broker = StubBroker()
     broker.add_middleware(AsyncIO())
     dramatiq.set_broker(broker)
     return broker

@@ -15,7 +15,7 @@ from workers.database import unit_of_work
 from workers.integrations.dataset_files import profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
-from workers.models import ACTOR_OPTIONS
+from workers.models import ACTOR_TIME_LIMIT_MS
 from workers.runner import JobContext, Outcome, run_job
 from workflow.datasets import DatasetProfile
 from workflow.fact_store import dataset_facts_to_json
@@ -24,7 +24,7 @@ from workflow.job_inputs import JobKind, local_file_format
 FileFormat = Literal["JSONL", "CSV", "PARQUET"]
 
 
-@dramatiq.actor(actor_name="dataset.profile", **ACTOR_OPTIONS)  # type: ignore[misc]
+@dramatiq.actor(actor_name="dataset.profile", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
 async def profile(job_id: str) -> None:
     """Profile one dataset source: rows, columns, a sample, token statistics, malformed rows."""
     await run_job(job_id, JobKind.PROFILE_DATASET, _profile)

@@ -15,16 +15,17 @@ from workflow.job_inputs import JobKind
 
 # Dramatiq's own retries are off: the runner re-queues transient failures with backoff itself,
 # counting attempts on the job row, so a retry survives a worker restart.
-ACTOR_OPTIONS = {"max_retries": 0, "time_limit": 24 * 3600 * 1000}
+# (The job time limit is enforced by the runner with a coded error; this is only a backstop.)
+ACTOR_TIME_LIMIT_MS = 24 * 3600 * 1000
 
 
-@dramatiq.actor(actor_name="model.resolve", **ACTOR_OPTIONS)  # type: ignore[misc]
+@dramatiq.actor(actor_name="model.resolve", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
 async def resolve(job_id: str) -> None:
     """Resolve the chosen model into the metadata step 1 and step 2's rules need."""
     await run_job(job_id, JobKind.RESOLVE_MODEL, _resolve)
 
 
-@dramatiq.actor(actor_name="model.download", **ACTOR_OPTIONS)  # type: ignore[misc]
+@dramatiq.actor(actor_name="model.download", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
 async def download(job_id: str) -> None:
     """Download the model's files into the model cache, with byte progress."""
     await run_job(job_id, JobKind.DOWNLOAD_MODEL, _download)

@@ -7,6 +7,7 @@ processes are harmless. The timer runs in a plain thread: it only sends messages
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import dramatiq
 import structlog
@@ -18,7 +19,7 @@ log = structlog.get_logger(__name__)
 class Periodic(Middleware):
     """Send ``actor`` every ``every_seconds`` while the worker runs (a failed send waits for the next tick)."""
 
-    def __init__(self, actor: dramatiq.Actor[..., object], every_seconds: float, *, first_after: float = 1.0) -> None:
+    def __init__(self, actor: dramatiq.Actor[[], Any], every_seconds: float, *, first_after: float = 1.0) -> None:
         self.actor = actor
         self.every_seconds = every_seconds
         self.first_after = first_after

@@ -27,7 +27,7 @@ def use_sender(sender: JobSender) -> None:
     _sender = sender
 
 
-@dramatiq.actor(actor_name="jobs.sweep", max_retries=0, time_limit=60_000)  # type: ignore[misc]
+@dramatiq.actor(actor_name="jobs.sweep", max_retries=0, time_limit=60_000)
 async def sweep() -> None:
     """Send what is due; note the send so the next sweep leaves it alone for a while."""
     sent = await sweep_once()

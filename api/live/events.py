@@ -11,9 +11,12 @@ import strawberry
 from api.ids import encode
 from api.pagination import event_cursor
 from api.types.common import SaveTrigger, StepName, StepStatus
+from api.types.jobs import JobKind, JobStatus
 from db.models import Event
 from workflow.drafts import SaveTrigger as DomainSaveTrigger
 from workflow.events import EventType
+from workflow.job_inputs import JobKind as DomainJobKind
+from workflow.job_inputs import JobStatus as DomainJobStatus
 from workflow.machine import StepStatus as DomainStepStatus
 from workflow.steps import Step
 
@@ -98,6 +101,32 @@ class PackageDeletedEvent(PackageEvent):
     name: str
 
 
+@strawberry.type(description="A job was created, progressed (or started, retried, was asked to cancel), or ended.")
+class JobEvent(PackageEvent):
+    job_id: strawberry.ID
+    kind: JobKind  # type: ignore[valid-type]
+    status: JobStatus  # type: ignore[valid-type]
+    progress: float
+    message: str
+    attempts: int
+    error_code: str | None
+    finished: bool = strawberry.field(description="True on the job's last event (SUCCEEDED, FAILED or CANCELLED).")
+
+
+def _job(row: Event, payload: dict[str, Any]) -> JobEvent:
+    return JobEvent(
+        **_common(row),
+        job_id=strawberry.ID(encode("Job", payload["jobId"])),
+        kind=DomainJobKind(payload["kind"]),
+        status=DomainJobStatus(payload["status"]),
+        progress=payload["progress"],
+        message=payload["message"],
+        attempts=payload["attempts"],
+        error_code=payload.get("errorCode"),
+        finished=row.type == EventType.JOB_FINISHED,
+    )
+
+
 def _common(row: Event) -> dict[str, Any]:
     return {
         "cursor": event_cursor(row.tx, row.id),
@@ -161,6 +190,9 @@ _BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
     EventType.PACKAGE_ARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=True),
     EventType.PACKAGE_UNARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=False),
     EventType.PACKAGE_DELETED: lambda row, p: PackageDeletedEvent(**_common(row), name=p["name"]),
+    EventType.JOB_CREATED: _job,
+    EventType.JOB_PROGRESS: _job,
+    EventType.JOB_FINISHED: _job,
 }
 
 EVENT_TYPES = (
@@ -174,6 +206,7 @@ EVENT_TYPES = (
     PackageRenamedEvent,
     PackageArchivedEvent,
     PackageDeletedEvent,
+    JobEvent,
 )
 
 

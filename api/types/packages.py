@@ -13,6 +13,7 @@ from api.context import Info
 from api.ids import encode
 from api.loaders import load_by_node_ids
 from api.pagination import event_cursor, number_cursor, page_size, parse_event_cursor, parse_number_cursor
+from api.types.jobs import Job, JobStatus, job_connection
 from api.types.versions import FieldChange, Version, VersionDiff
 from db.models import Event as EventRow
 from db.models import Package as PackageRow
@@ -142,6 +143,16 @@ class Package(relay.Node):
         rows = await context.loaders.event_page.load((self.row.id, size, position))
         edges = [relay.Edge(node=Event.of(row), cursor=event_cursor(row.tx, row.id)) for row in rows[:size]]
         return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
+
+    @strawberry.field(description="The package's jobs, newest first.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: list[JobStatus] | None = None,  # type: ignore[valid-type]
+    ) -> relay.Connection[Job]:
+        return await job_connection(info, package_row_id=self.row.id, statuses=status, first=first, after=after)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -42,6 +42,19 @@ class EventRepository:
                 [row["actor"] for row in rows],
             )
 
+    async def cursor_before_job(self, package_id: uuid.UUID, job_id: uuid.UUID) -> EventCursor | None:
+        """A cursor just before the job's JOB_CREATED event (replaying from it gives the job's whole life)."""
+        row = (
+            await self._session.execute(
+                select(Event.tx, Event.id).where(
+                    Event.package_id == package_id,
+                    Event.type == "JOB_CREATED",
+                    Event.payload["jobId"].astext == str(job_id),
+                )
+            )
+        ).first()
+        return (int(row[0]), int(row[1]) - 1) if row else None
+
     async def by_ids(self, organisation_id: uuid.UUID, ids: list[int]) -> dict[int, Event]:
         """Events among ``ids`` that belong to the organisation, by id."""
         rows = await self._session.scalars(

@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from db.models import IdempotencyRecord
 from trainpack.database import unit_of_work
+from trainpack.settings import Settings
 from workers.broker import redis_broker
 from workflow.drafts import utcnow
 
@@ -37,7 +38,7 @@ async def test_prune_forgets_only_expired_idempotency_records(
     database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
-    broker = redis_broker(redis_url)
+    broker = redis_broker(Settings(redis_url=redis_url, queue_namespace=f"test-{uuid.uuid4().hex[:8]}"))
     broker.flush_all()
     from workers import maintenance
 
