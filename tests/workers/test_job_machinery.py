@@ -1,0 +1,327 @@
+"""The job machinery against a real PostgreSQL (and Redis for sending): rows, claims, outcomes, facts.
+
+Job bodies here are small coroutines standing in for the integrations, so each rule of the
+runner (claim, retry with backoff, permanent failure, cancellation, time limit, takeover of
+a stalled job, the sweeper) is exercised on its own; the real actors run end to end in
+tests/e2e.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from db.models import Event, Job, Package
+from trainpack.database import unit_of_work
+from trainpack.settings import Settings
+from workers import database as worker_database
+from workers.broker import job_sender, redis_broker
+from workers.integrations.errors import IntegrationError
+from workers.runner import JobContext, Outcome, run_job
+from workflow import drafts, jobs, packages, tokens
+from workflow.access import Actor, Scope
+from workflow.events import utcnow
+from workflow.fact_store import model_facts_to_json
+from workflow.facts import ModelFacts
+from workflow.job_inputs import JobKind
+from workflow.targets import PackageRef
+
+HUB_MODEL = {"model": {"source": "HUB", "repoId": "acme/tiny-llama", "revision": "main"}}
+FACTS = ModelFacts(
+    "4e20de3f00c0ffee4e20de3f00c0ffee4e20de3f",
+    context_length=2048,
+    module_names=frozenset({"q_proj", "v_proj"}),
+    parameter_count=1_240_000,
+    licence="apache-2.0",
+    architecture="LlamaForCausalLM",
+)
+
+
+@pytest.fixture
+async def worker_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """The runner reads its settings from the environment, as a worker process does."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TRAINPACK_JOB_MIN_BACKOFF_MS", "100")
+    monkeypatch.setenv("TRAINPACK_JOB_MAX_ATTEMPTS", "3")
+    monkeypatch.setenv("TRAINPACK_JOB_PROGRESS_INTERVAL_SECONDS", "0.05")
+    yield
+    await worker_database.dispose()
+
+
+async def _actor(database_url: str) -> Actor:
+    async with unit_of_work(database_url) as uow:
+        issued = await tokens.issue(uow, f"org-{uuid.uuid4().hex[:10]}", "test", [Scope.READ, Scope.WRITE])
+    return Actor(issued.organisation.id, issued.organisation.name, issued.token.id, "test", frozenset(Scope))
+
+
+async def _package_with_model(database_url: str, actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
+    """A package whose step 1 names a Hub model; the id of the package and of its resolve job."""
+    async with unit_of_work(database_url) as uow:
+        package, version = await packages.create(uow, actor)
+    async with unit_of_work(database_url) as uow:
+        await drafts.save(uow, actor, PackageRef(package.id), HUB_MODEL, expected_revision=version.revision)
+    job = await _only_job(database_url, package.id)
+    return package.id, job.id
+
+
+async def _only_job(database_url: str, package_id: uuid.UUID) -> Job:
+    async with unit_of_work(database_url) as uow:
+        rows = list(await uow.session.scalars(select(Job).where(Job.package_id == package_id)))
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+async def _job(database_url: str, job_id: uuid.UUID) -> Job:
+    async with unit_of_work(database_url) as uow:
+        job = await uow.jobs.get(job_id)
+    assert job is not None
+    return job
+
+
+async def _event_types(database_url: str, package_id: uuid.UUID) -> list[str]:
+    async with unit_of_work(database_url) as uow:
+        rows = await uow.session.scalars(select(Event.type).where(Event.package_id == package_id).order_by(Event.id))
+    return list(rows)
+
+
+async def _draft_state(database_url: str, actor: Actor, package_id: uuid.UUID) -> dict[str, Any]:
+    async with unit_of_work(database_url) as uow:
+        locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
+    assert locked is not None and locked.draft is not None
+    return {"states": locked.draft.step_states, "revision": locked.draft.revision, "facts": locked.package.facts}
+
+
+async def _resolved(_: JobContext) -> Outcome:
+    data = model_facts_to_json(FACTS)
+    return Outcome(result=data, facts={"facts": data})
+
+
+async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    job = await _job(database_url, job_id)
+    assert (job.kind, job.status, job.input) == ("RESOLVE_MODEL", "QUEUED", HUB_MODEL["model"])
+    assert "JOB_CREATED" in await _event_types(database_url, package_id)
+    state = await _draft_state(database_url, actor, package_id)
+    async with unit_of_work(database_url) as uow:  # same model again, other steps edited: no second job
+        await drafts.save(
+            uow,
+            actor,
+            PackageRef(package_id),
+            {**HUB_MODEL, "config": {"epochs": 2}},
+            expected_revision=state["revision"],
+        )
+    assert (await _only_job(database_url, package_id)).id == job_id
+
+
+async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_revision_bump(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    before = await _draft_state(database_url, actor, package_id)
+    assert any(w["code"] == "MODEL_RESOLUTION_PENDING" for w in before["states"]["model"]["warnings"])
+    async with unit_of_work(database_url) as uow:  # a config that the model's context cannot hold
+        await drafts.save(
+            uow, actor, PackageRef(package_id), {"config": {"maxSeqLength": 4096}}, expected_revision=before["revision"]
+        )
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.progress, job.attempts, job.error_code) == ("SUCCEEDED", 1.0, 1, None)
+    assert job.result is not None and job.result["contextLength"] == 2048
+    after = await _draft_state(database_url, actor, package_id)
+    assert after["revision"] == before["revision"] + 1  # only the user's save bumped it
+    assert not any(w["code"] == "MODEL_RESOLUTION_PENDING" for w in after["states"]["model"]["warnings"])
+    assert "4e20de3" in after["states"]["model"]["summary"]
+    config_errors = [issue["code"] for issue in after["states"]["config"]["errors"]]
+    assert "MAX_SEQ_LENGTH_EXCEEDS_CONTEXT" in config_errors  # re-validated against the arrived context
+    async with unit_of_work(database_url) as uow:  # completing step 1 now passes; step 2 sees the context
+        done = await drafts.complete_step(
+            uow, actor, PackageRef(package_id), drafts.Step.MODEL, expected_revision=after["revision"]
+        )
+    assert done.version.step_states["model"]["status"] == "COMPLETE"
+    types = await _event_types(database_url, package_id)
+    assert types.count("JOB_FINISHED") == 1 and "JOB_PROGRESS" in types
+
+
+async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_step_error(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+
+    async def not_found(_: JobContext) -> Outcome:
+        raise IntegrationError("HUB_NOT_FOUND", "No model acme/tiny-llama on the Hub.")
+
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, not_found)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.error_code, job.attempts) == ("FAILED", "HUB_NOT_FOUND", 1)
+    state = await _draft_state(database_url, actor, package_id)
+    assert [e["code"] for e in state["states"]["model"]["errors"]] == ["HUB_NOT_FOUND"]
+
+
+async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+    calls = 0
+
+    async def unavailable(_: JobContext) -> Outcome:
+        nonlocal calls
+        calls += 1
+        raise IntegrationError("HUB_RATE_LIMITED", "Too many requests.", transient=True, retry_after=2)
+
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, unavailable)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.attempts, job.error_code) == ("QUEUED", 1, "HUB_RATE_LIMITED")
+    assert job.sent_at is not None and job.sent_at > utcnow() + timedelta(seconds=1)  # honours Retry-After
+    for _ in range(2):
+        await run_job(str(job_id), JobKind.RESOLVE_MODEL, unavailable)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.attempts, job.error_code, calls) == ("FAILED", 3, "HUB_RATE_LIMITED", 3)
+
+
+async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url: str, worker_env: None) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
+    events = await _event_types(database_url, package_id)
+    ran = False
+
+    async def body(_: JobContext) -> Outcome:
+        nonlocal ran
+        ran = True
+        return Outcome(result={})
+
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, body)
+    assert not ran
+    assert await _event_types(database_url, package_id) == events
+    assert (await _job(database_url, job_id)).attempts == 1
+
+
+async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over_once_it_stalls(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+    async with unit_of_work(database_url) as uow:
+        assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is not None  # the first worker
+    async with unit_of_work(database_url) as uow:
+        assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is None  # alive: not taken
+        await uow.session.execute(
+            update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)  # the redelivery after the first died
+    job = await _job(database_url, job_id)
+    assert (job.status, job.attempts) == ("SUCCEEDED", 2)
+
+
+async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_report(
+    database_url: str, worker_env: None
+) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+    async with unit_of_work(database_url) as uow:
+        cancelled = await jobs.cancel(uow, actor, job_id)
+    assert cancelled.status == "CANCELLED"
+    async with unit_of_work(database_url) as uow:
+        with pytest.raises(jobs.OperationRefusedError):
+            await jobs.cancel(uow, actor, job_id)
+
+    async with unit_of_work(database_url) as uow:
+        job = await jobs.start(uow, actor, (await _job(database_url, job_id)).package_id, JobKind.RESOLVE_MODEL)
+    started = asyncio.Event()
+    stopped_by_cancel = False
+
+    async def slow(context: JobContext) -> Outcome:
+        nonlocal stopped_by_cancel
+        started.set()
+        for step in range(400):
+            await asyncio.sleep(0.01)
+            try:
+                context.progress(step / 400, "working")
+            except Exception:
+                stopped_by_cancel = True
+                raise
+        return Outcome(result={})
+
+    running = asyncio.create_task(run_job(str(job.id), JobKind.RESOLVE_MODEL, slow))
+    await started.wait()
+    async with unit_of_work(database_url) as uow:
+        await jobs.cancel(uow, actor, job.id)
+    await asyncio.wait_for(running, 3)
+    finished = await _job(database_url, job.id)
+    assert finished.status == "CANCELLED" and stopped_by_cancel
+    assert 0 < finished.progress < 1
+
+
+async def test_a_job_past_its_time_limit_fails_with_a_code(
+    database_url: str, worker_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAINPACK_JOB_TIME_LIMIT_SECONDS", "0.3")
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+
+    async def forever(_: JobContext) -> Outcome:
+        await asyncio.sleep(30)
+        return Outcome(result={})
+
+    await asyncio.wait_for(run_job(str(job_id), JobKind.RESOLVE_MODEL, forever), 5)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.error_code) == ("FAILED", "JOB_TIME_LIMIT")
+
+
+async def test_an_unexpected_error_fails_the_job_without_leaking_details(database_url: str, worker_env: None) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+
+    async def broken(_: JobContext) -> Outcome:
+        raise KeyError("secret internals")
+
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, broken)
+    job = await _job(database_url, job_id)
+    assert (job.status, job.error_code) == ("FAILED", "JOB_INTERNAL_ERROR")
+    assert "secret" not in (job.error_message or "")
+
+
+async def test_the_sweeper_sends_committed_jobs_that_were_never_sent(
+    database_url: str, worker_env: None, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workers import sweeper
+
+    monkeypatch.setenv("TRAINPACK_SWEEP_UNSENT_GRACE_SECONDS", "0")
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    broker = redis_broker(Settings(redis_url=redis_url, queue_namespace=namespace))
+    try:
+        sweeper.use_sender(job_sender(broker))
+        actor = await _actor(database_url)
+        _, job_id = await _package_with_model(database_url, actor)  # no sender configured: left unsent
+        assert (await _job(database_url, job_id)).sent_at is None
+        sent = await sweeper.sweep_once()
+        assert sent >= 1
+        job = await _job(database_url, job_id)
+        assert job.sent_at is not None
+        queued = broker.client.hvals(f"{namespace}:default.msgs")  # type: ignore[attr-defined]
+        assert any(str(job_id).encode() in message for message in queued)
+        assert await sweeper.sweep_once() == 0  # just sent: not again before the resend interval
+    finally:
+        broker.flush_all()
+        broker.close()
+
+
+async def test_package_facts_are_kept_per_input(database_url: str, worker_env: None) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
+    async with unit_of_work(database_url) as uow:
+        package = await uow.session.get(Package, package_id)
+    assert package is not None and list(package.facts["model"].values())[0]["facts"]["contextLength"] == 2048
