@@ -32,6 +32,8 @@ from workflow.facts import ModelFacts
 from workflow.job_inputs import JobKind
 from workflow.targets import PackageRef
 
+pytestmark = pytest.mark.usefixtures("worker_env")
+
 HUB_MODEL = {"model": {"source": "HUB", "repoId": "acme/tiny-llama", "revision": "main"}}
 FACTS = ModelFacts(
     "4e20de3f00c0ffee4e20de3f00c0ffee4e20de3f",
@@ -102,9 +104,7 @@ async def _resolved(_: JobContext) -> Outcome:
     return Outcome(result=data, facts={"facts": data})
 
 
-async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(
-    database_url: str, worker_env: None
-) -> None:
+async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(database_url: str) -> None:
     actor = await _actor(database_url)
     package_id, job_id = await _package_with_model(database_url, actor)
     job = await _job(database_url, job_id)
@@ -122,9 +122,7 @@ async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(
     assert (await _only_job(database_url, package_id)).id == job_id
 
 
-async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_revision_bump(
-    database_url: str, worker_env: None
-) -> None:
+async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_revision_bump(database_url: str) -> None:
     actor = await _actor(database_url)
     package_id, job_id = await _package_with_model(database_url, actor)
     before = await _draft_state(database_url, actor, package_id)
@@ -152,9 +150,7 @@ async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_re
     assert types.count("JOB_FINISHED") == 1 and "JOB_PROGRESS" in types
 
 
-async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_step_error(
-    database_url: str, worker_env: None
-) -> None:
+async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_step_error(database_url: str) -> None:
     actor = await _actor(database_url)
     package_id, job_id = await _package_with_model(database_url, actor)
 
@@ -168,9 +164,7 @@ async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_ste
     assert [e["code"] for e in state["states"]["model"]["errors"]] == ["HUB_NOT_FOUND"]
 
 
-async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(
-    database_url: str, worker_env: None
-) -> None:
+async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(database_url: str) -> None:
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
     calls = 0
@@ -190,7 +184,7 @@ async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_
     assert (job.status, job.attempts, job.error_code, calls) == ("FAILED", 3, "HUB_RATE_LIMITED", 3)
 
 
-async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url: str, worker_env: None) -> None:
+async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url: str) -> None:
     actor = await _actor(database_url)
     package_id, job_id = await _package_with_model(database_url, actor)
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
@@ -209,7 +203,7 @@ async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url:
 
 
 async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over_once_it_stalls(
-    database_url: str, worker_env: None
+    database_url: str,
 ) -> None:
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
@@ -225,9 +219,7 @@ async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over
     assert (job.status, job.attempts) == ("SUCCEEDED", 2)
 
 
-async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_report(
-    database_url: str, worker_env: None
-) -> None:
+async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_report(database_url: str) -> None:
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
     async with unit_of_work(database_url) as uow:
@@ -264,9 +256,7 @@ async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_r
     assert 0 < finished.progress < 1
 
 
-async def test_a_job_past_its_time_limit_fails_with_a_code(
-    database_url: str, worker_env: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_job_past_its_time_limit_fails_with_a_code(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINPACK_JOB_TIME_LIMIT_SECONDS", "0.3")
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
@@ -280,7 +270,7 @@ async def test_a_job_past_its_time_limit_fails_with_a_code(
     assert (job.status, job.error_code) == ("FAILED", "JOB_TIME_LIMIT")
 
 
-async def test_an_unexpected_error_fails_the_job_without_leaking_details(database_url: str, worker_env: None) -> None:
+async def test_an_unexpected_error_fails_the_job_without_leaking_details(database_url: str) -> None:
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
 
@@ -294,7 +284,7 @@ async def test_an_unexpected_error_fails_the_job_without_leaking_details(databas
 
 
 async def test_the_sweeper_sends_committed_jobs_that_were_never_sent(
-    database_url: str, worker_env: None, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from workers import sweeper
 
@@ -318,10 +308,10 @@ async def test_the_sweeper_sends_committed_jobs_that_were_never_sent(
         broker.close()
 
 
-async def test_package_facts_are_kept_per_input(database_url: str, worker_env: None) -> None:
+async def test_package_facts_are_kept_per_input(database_url: str) -> None:
     actor = await _actor(database_url)
     package_id, job_id = await _package_with_model(database_url, actor)
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
     async with unit_of_work(database_url) as uow:
         package = await uow.session.get(Package, package_id)
-    assert package is not None and list(package.facts["model"].values())[0]["facts"]["contextLength"] == 2048
+    assert package is not None and next(iter(package.facts["model"].values()))["facts"]["contextLength"] == 2048
