@@ -15,5 +15,5 @@ class IntegrationError(Exception):
         self.retry_after = retry_after
 
 
-class Cancelled(Exception):
+class Cancelled(Exception):  # noqa: N818 - it is a signal, not a failure
     """The job was cancelled while an integration was running; raised from its progress hook."""
