@@ -58,6 +58,9 @@ class DatasetFacts:
     column_gaps: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     # A coarse kind per column ("string", "messages", "number", "boolean", "list", "object", "mixed").
     column_kinds: Mapping[str, str] = field(default_factory=dict)
+    # The totals behind the capped ``problems`` and ``column_gaps``, so a rule can say "… and N more".
+    problem_count: int = 0
+    gap_counts: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

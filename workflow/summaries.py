@@ -14,7 +14,7 @@ def summarize(step: Step, content: PackageContent, facts: Facts) -> str | None:
         case Step.CONFIG:
             return _config(content)
         case Step.DATASET:
-            return _dataset(content)
+            return _dataset(content, facts)
         case Step.DEPLOY:
             return _deploy(content)
 
@@ -50,7 +50,7 @@ def _config(content: PackageContent) -> str | None:
     return " · ".join(parts) or None
 
 
-def _dataset(content: PackageContent) -> str | None:
+def _dataset(content: PackageContent, facts: Facts) -> str | None:
     sources = content.dataset.sources or []
     names = [source.repo_id or source.upload_id or source.path for source in sources]
     shown = [name for name in names if name]
@@ -58,6 +58,9 @@ def _dataset(content: PackageContent) -> str | None:
         return None
     first = sources[0]
     text = shown[0] + (f" ({first.split})" if first.split else "")
+    profile = facts.datasets.get(0) if facts.datasets is not None else None
+    if profile is not None and names[0]:
+        text += f" · {profile.rows:,} row{'s' if profile.rows != 1 else ''}"
     if first.format:
         text += f" · {first.format}"
     if len(shown) > 1:

@@ -23,6 +23,7 @@ PURE_MODULES = (
     "workflow.errors",
     "workflow.presets",
     "workflow.facts",
+    "workflow.datasets",
     "workflow.hardware",
     "workflow.rules",
     "workflow.rules.checks",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from workflow.errors import NothingToPublishError, StepLockedError, ValidationFailedError, VersionImmutableError
-from workflow.facts import NO_FACTS, Facts, ModelFacts
+from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.hashing import content_hash
 from workflow.issues import IssueCode
 from workflow.machine import (
@@ -31,12 +31,17 @@ from workflow.steps import STEP_ORDER, PackageContent, Step, parse_patch
 NOW = datetime(2026, 1, 26, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj"})
+ALPACA = DatasetFacts(
+    columns=frozenset({"instruction", "output"}),
+    rows=52_002,
+    column_kinds={"instruction": "string", "output": "string"},
+)
 
 
 def facts_with_context(context_length: int) -> Facts:
     return Facts(
         model=ModelFacts("4e20de3f00c0ffee", context_length=context_length, module_names=MODULES),
-        dataset_columns={0: frozenset({"instruction", "output"})},
+        datasets={0: ALPACA},
         secret_names=frozenset({"HF_TOKEN"}),
         estimate_fits={"a10g-small": True},
     )

@@ -26,7 +26,7 @@ from workflow.errors import (
     ValidationFailedError,
     VersionImmutableError,
 )
-from workflow.facts import NO_FACTS, Facts, ModelFacts
+from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.hashing import content_hash
 from workflow.issues import IssueCode
 from workflow.machine import (
@@ -46,12 +46,18 @@ from workflow.steps import STEP_ORDER, Block, PackageContent, Step, parse_block
 
 START = datetime(2026, 1, 26, tzinfo=UTC)
 MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj"})
+# A profile holding every column the blocks below map, so a completion can succeed once it arrives.
+PROFILED = DatasetFacts(
+    columns=frozenset({"text", "q", "a", "p", "c", "r"}),
+    rows=100,
+    column_kinds=dict.fromkeys(("text", "q", "a", "p", "c", "r"), "string"),
+)
 
 
 def _facts(context_length: int) -> Facts:
     return Facts(
         model=ModelFacts("4e20de3f00c0ffee", context_length=context_length, module_names=MODULES),
-        dataset_columns={0: frozenset({"text"}), 1: frozenset({"text"})},
+        datasets={0: PROFILED, 1: PROFILED},
         secret_names=frozenset({"HF_TOKEN"}),
         estimate_fits={"a10g-small": True, "t4-small": False},
     )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from workflow.facts import NO_FACTS, Facts, ModelFacts
+from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.issues import IssueCode, Severity
 from workflow.rules import StepReport, validate_step
 from workflow.steps import PackageContent, Step
 
+ALPACA = DatasetFacts(
+    columns=frozenset({"instruction", "output"}),
+    rows=52_002,
+    column_kinds={"instruction": "string", "output": "string"},
+)
 MODEL_FACTS = ModelFacts(
     resolved_sha="4e20de3f00c0ffee",
     context_length=8192,
@@ -20,7 +26,7 @@ MODEL_FACTS = ModelFacts(
 )
 FACTS = Facts(
     model=MODEL_FACTS,
-    dataset_columns={0: frozenset({"instruction", "output"})},
+    datasets={0: ALPACA},
     secret_names=frozenset({"HF_TOKEN"}),
     estimate_fits={"a10g-small": True, "t4-small": False},
 )
@@ -270,6 +276,16 @@ PREFERENCE_SOURCE = {
 }
 
 
+def profiled(*sources: dict[str, Any]) -> Facts:
+    """FACTS with, for each source, a profile holding exactly the columns its mapping names."""
+    datasets = {}
+    for index, source in enumerate(sources):
+        mapping = source.get("columnMapping") or {}
+        kinds = {column: "messages" if role == "messages" else "string" for role, column in mapping.items() if column}
+        datasets[index] = DatasetFacts(columns=frozenset(kinds), rows=10, column_kinds=kinds)
+    return replace(FACTS, datasets=datasets)
+
+
 def test_dpo_needs_a_preference_dataset() -> None:
     report = check(Step.DATASET, content_with(config={"trainer": "DPO"}))
     assert errors(report) == {("dataset.sources[0].format", IssueCode.DATASET_FORMAT_TRAINER_MISMATCH)}
@@ -277,18 +293,21 @@ def test_dpo_needs_a_preference_dataset() -> None:
 
 
 def test_dpo_with_a_preference_dataset_is_valid() -> None:
-    report = check(Step.DATASET, content_with(config={"trainer": "DPO"}, dataset={"sources": [PREFERENCE_SOURCE]}))
+    content = content_with(config={"trainer": "DPO"}, dataset={"sources": [PREFERENCE_SOURCE]})
+    report = check(Step.DATASET, content, profiled(PREFERENCE_SOURCE))
     assert report.errors == ()
 
 
 def test_sft_refuses_a_preference_dataset() -> None:
-    report = check(Step.DATASET, content_with(dataset={"sources": [PREFERENCE_SOURCE]}))
+    report = check(Step.DATASET, content_with(dataset={"sources": [PREFERENCE_SOURCE]}), profiled(PREFERENCE_SOURCE))
     assert errors(report) == {("dataset.sources[0].format", IssueCode.DATASET_FORMAT_TRAINER_MISMATCH)}
 
 
 def test_every_source_is_checked_against_the_trainer() -> None:
     sources = [PREFERENCE_SOURCE, VALID["dataset"]["sources"][0], PREFERENCE_SOURCE]
-    report = check(Step.DATASET, content_with(config={"trainer": "DPO"}, dataset={"sources": sources}))
+    report = check(
+        Step.DATASET, content_with(config={"trainer": "DPO"}, dataset={"sources": sources}), profiled(*sources)
+    )
     assert errors(report) == {("dataset.sources[1].format", IssueCode.DATASET_FORMAT_TRAINER_MISMATCH)}
 
 
@@ -314,8 +333,9 @@ def _trainer(fmt: str) -> str:
 @pytest.mark.parametrize("fmt", sorted(ROLES))
 def test_a_full_column_mapping_is_complete(fmt: str) -> None:
     mapping = {role: f"col_{role}" for role in ROLES[fmt]}
+    source = _source(fmt, mapping)
     report = check(
-        Step.DATASET, content_with(config={"trainer": _trainer(fmt)}, dataset={"sources": [_source(fmt, mapping)]})
+        Step.DATASET, content_with(config={"trainer": _trainer(fmt)}, dataset={"sources": [source]}), profiled(source)
     )
     assert report.errors == ()
 
@@ -323,12 +343,13 @@ def test_a_full_column_mapping_is_complete(fmt: str) -> None:
 @pytest.mark.parametrize(("fmt", "missing"), [(fmt, role) for fmt, roles in sorted(ROLES.items()) for role in roles])
 def test_each_role_of_the_format_must_be_mapped(fmt: str, missing: str) -> None:
     mapping = {role: f"col_{role}" for role in ROLES[fmt] if role != missing}
-    content = content_with(config={"trainer": _trainer(fmt)}, dataset={"sources": [_source(fmt, mapping)]})
-    report = check(Step.DATASET, content)
+    source = _source(fmt, mapping)
+    content = content_with(config={"trainer": _trainer(fmt)}, dataset={"sources": [source]})
+    report = check(Step.DATASET, content, profiled(source))
     assert errors(report) == {("dataset.sources[0].columnMapping", IssueCode.COLUMN_MAPPING_INCOMPLETE)}
     assert missing in report.errors[0].message
     # Incompleteness is for completion only: a save of the same data reports nothing.
-    assert check(Step.DATASET, content, for_completion=False).errors == ()
+    assert check(Step.DATASET, content, profiled(source), for_completion=False).errors == ()
 
 
 @pytest.mark.parametrize("mapping", [None, {}, {"prompt": "", "completion": "output"}])
@@ -338,8 +359,8 @@ def test_absent_or_blank_mappings_are_incomplete(mapping: dict[str, str] | None)
 
 
 def test_a_role_the_format_does_not_have_only_warns() -> None:
-    mapping = {"messages": "messages", "system": "sys"}
-    report = check(Step.DATASET, content_with(dataset={"sources": [_source("CHAT", mapping)]}))
+    source = _source("CHAT", {"messages": "messages", "system": "sys"})
+    report = check(Step.DATASET, content_with(dataset={"sources": [source]}), profiled(source))
     assert report.errors == ()
     assert ("dataset.sources[0].columnMapping.system", IssueCode.COLUMN_MAPPING_UNUSED_ROLE) in warnings(report)
 
