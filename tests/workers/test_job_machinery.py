@@ -25,6 +25,8 @@ from workers.broker import job_sender, redis_broker
 from workers.integrations.errors import IntegrationError
 from workers.runner import JobContext, Outcome, run_job
 from workflow import drafts, jobs, packages, tokens
+from workflow.errors import OperationRefusedError
+from workflow.steps import Step
 from workflow.access import Actor, Scope
 from workflow.events import utcnow
 from workflow.fact_store import model_facts_to_json
@@ -143,7 +145,7 @@ async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_re
     assert "MAX_SEQ_LENGTH_EXCEEDS_CONTEXT" in config_errors  # re-validated against the arrived context
     async with unit_of_work(database_url) as uow:  # completing step 1 now passes; step 2 sees the context
         done = await drafts.complete_step(
-            uow, actor, PackageRef(package_id), drafts.Step.MODEL, expected_revision=after["revision"]
+            uow, actor, PackageRef(package_id), Step.MODEL, expected_revision=after["revision"]
         )
     assert done.version.step_states["model"]["status"] == "COMPLETE"
     types = await _event_types(database_url, package_id)
@@ -226,7 +228,7 @@ async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_r
         cancelled = await jobs.cancel(uow, actor, job_id)
     assert cancelled.status == "CANCELLED"
     async with unit_of_work(database_url) as uow:
-        with pytest.raises(jobs.OperationRefusedError):
+        with pytest.raises(OperationRefusedError):
             await jobs.cancel(uow, actor, job_id)
 
     async with unit_of_work(database_url) as uow:
