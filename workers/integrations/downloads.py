@@ -1,0 +1,143 @@
+"""Download a HUB model into the model cache with ``snapshot_download``: byte progress, a free-disk
+precheck, cancellation, resumption after an interruption, and sha256 verification of the weights."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import HfApi, snapshot_download
+from tqdm.auto import tqdm
+
+from workers.integrations.errors import Cancelled, IntegrationError
+from workers.integrations.hub_errors import hub_errors
+
+DEFAULT_ALLOW = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "tokenizer*")
+DEFAULT_IGNORE = ("*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack", "*.ckpt", "*.onnx", "*.ot")
+FREE_MARGIN = 1.05  # keep 5 % headroom beyond the bytes still to fetch
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """Where the snapshot is, which commit, which files, how many bytes."""
+
+    path: Path
+    commit_sha: str
+    files: tuple[str, ...]
+    total_bytes: int
+
+
+def download_model(
+    repo_id: str,
+    revision: str,
+    *,
+    endpoint: str,
+    token: str | None,
+    cache_dir: Path,
+    allow_patterns: Sequence[str] | None = None,
+    ignore_patterns: Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None],
+    cancel: threading.Event,
+    free_bytes: Callable[[Path], int] | None = None,
+) -> DownloadResult:
+    """Fetch the model's files (safetensors weights and small files by default) into ``cache_dir``."""
+    allow = list(allow_patterns or DEFAULT_ALLOW)
+    ignore = list(ignore_patterns or DEFAULT_IGNORE)
+    what = f"model {repo_id}@{revision}"
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with hub_errors(what):
+        info = HfApi(endpoint=endpoint, token=token).model_info(repo_id, revision=revision, files_metadata=True)
+        sha = info.sha or revision
+        wanted = {s.rfilename: s for s in info.siblings or [] if _selected(s.rfilename, allow, ignore)}
+        total = sum(sibling.size or 0 for sibling in wanted.values())
+        missing = total - _already_complete(cache_dir, repo_id, sha, wanted)
+        available = (free_bytes or _free)(cache_dir)
+        if missing * FREE_MARGIN > available:
+            raise IntegrationError(
+                "DISK_SPACE_INSUFFICIENT",
+                f"{what} needs {missing / 1e6:.1f} MB more but only {available / 1e6:.1f} MB are free.",
+            )
+        on_progress(total - missing, total)
+        folder = snapshot_download(
+            repo_id,
+            revision=sha,
+            cache_dir=cache_dir,
+            allow_patterns=allow,
+            ignore_patterns=ignore,
+            endpoint=endpoint,
+            token=token,
+            max_workers=4,
+            tqdm_class=_progress_class(on_progress, cancel, total, total - missing),
+        )
+    root = Path(str(folder))
+    _verify(root, wanted)
+    return DownloadResult(root, sha, tuple(sorted(wanted)), total)
+
+
+def _selected(name: str, allow: Sequence[str], ignore: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in allow) and not any(
+        fnmatch.fnmatch(name, pattern) for pattern in ignore
+    )
+
+
+def _free(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _already_complete(cache_dir: Path, repo_id: str, sha: str, wanted: dict[str, Any]) -> int:
+    """Bytes of wanted files already complete in the snapshot (a resumed download skips them)."""
+    snapshot = cache_dir / f"models--{repo_id.replace('/', '--')}" / "snapshots" / sha
+    done = 0
+    for name, sibling in wanted.items():
+        path = snapshot / name
+        if path.exists() and sibling.size is not None and path.stat().st_size == sibling.size:
+            done += sibling.size
+    return done
+
+
+def _verify(root: Path, wanted: dict[str, Any]) -> None:
+    """Every LFS file's sha256 must match the Hub's: one complete, verified copy or an error."""
+    for name, sibling in wanted.items():
+        expected = getattr(getattr(sibling, "lfs", None), "sha256", None)
+        if not expected:
+            continue
+        digest = hashlib.sha256()
+        with (root / name).open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            (root / name).unlink(missing_ok=True)
+            raise IntegrationError("DOWNLOAD_CORRUPT", f"{name} does not match its published sha256; removed it.")
+
+
+def _progress_class(
+    on_progress: Callable[[int, int], None], cancel: threading.Event, total: int, initial: int
+) -> type[Any]:
+    """A tqdm class that forwards the snapshot's byte count and aborts the transfer on cancel."""
+    lock = threading.Lock()
+    counted = [initial]
+
+    class Progress(tqdm):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = True  # no terminal output in a worker
+            super().__init__(*args, **kwargs)
+            self.counts_bytes = kwargs.get("unit") == "B" and kwargs.get("desc", "").startswith("Reconstruct")
+
+        def update(self, n: float | None = 1) -> bool | None:
+            if cancel.is_set():
+                raise Cancelled()
+            if self.counts_bytes and n:
+                with lock:
+                    counted[0] += int(n)
+                    done = min(counted[0], total)
+                on_progress(done, total)
+            result: bool | None = super().update(n)
+            return result
+
+    return Progress

@@ -1,0 +1,50 @@
+"""Turning huggingface_hub failures into coded ``IntegrationError``s (transient or permanent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from huggingface_hub import errors
+
+from workers.integrations.errors import IntegrationError
+
+
+@contextmanager
+def hub_errors(what: str) -> Iterator[None]:
+    """Run Hub calls about ``what`` (e.g. ``model acme/x``), mapping their failures to codes."""
+    try:
+        yield
+    except IntegrationError:
+        raise
+    except errors.GatedRepoError:
+        raise IntegrationError("HUB_GATED", f"The {what} is gated: set a Hub token with access to it.") from None
+    except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError) as exc:
+        raise IntegrationError("HUB_NOT_FOUND", f"The {what} was not found on the Hub ({_kind(exc)}).") from None
+    except (errors.EntryNotFoundError, errors.RemoteEntryNotFoundError):
+        raise IntegrationError("HUB_NOT_FOUND", f"A file of the {what} was not found on the Hub.") from None
+    except errors.HfHubHTTPError as exc:
+        raise _from_status(what, exc.response.status_code if exc.response is not None else None, exc) from None
+    except (httpx.TransportError, TimeoutError, ConnectionError) as exc:
+        raise IntegrationError(
+            "HUB_UNAVAILABLE", f"The Hub could not be reached for the {what}: {type(exc).__name__}.", transient=True
+        ) from None
+
+
+def _from_status(what: str, status: int | None, exc: errors.HfHubHTTPError) -> IntegrationError:
+    if status == 429:
+        retry_after = exc.response.headers.get("retry-after") if exc.response is not None else None
+        seconds = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+        return IntegrationError(
+            "HUB_RATE_LIMITED", f"The Hub is rate-limiting requests for the {what}.", transient=True, retry_after=seconds
+        )
+    if status in (401, 403):
+        return IntegrationError("HUB_GATED", f"The Hub refused access to the {what} (HTTP {status}).")
+    if status is not None and status >= 500:
+        return IntegrationError("HUB_UNAVAILABLE", f"The Hub failed for the {what} (HTTP {status}).", transient=True)
+    return IntegrationError("HUB_REQUEST_FAILED", f"The Hub refused the request for the {what} (HTTP {status}).")
+
+
+def _kind(exc: Exception) -> str:
+    return "no such revision" if isinstance(exc, errors.RevisionNotFoundError) else "no such repository"
