@@ -109,14 +109,13 @@ async def _system(database_url: str, actor: Actor, package_ids: Sequence[uuid.UU
     engine = make_engine(database_url, pool_size=CREATORS)
     sessionmaker = make_sessionmaker(engine)
     try:
-        return await _timed_system(sessionmaker, database_url, actor, package_ids, count)
+        return await _timed_system(sessionmaker, actor, package_ids, count)
     finally:
         await engine.dispose()
 
 
 async def _timed_system(
     sessionmaker: async_sessionmaker[AsyncSession],
-    database_url: str,
     actor: Actor,
     package_ids: Sequence[uuid.UUID],
     count: int,

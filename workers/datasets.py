@@ -55,7 +55,9 @@ async def _profile(context: JobContext) -> Outcome:
             cache_dir=settings.dataset_cache_dir,
         )
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
-        found = await asyncio.to_thread(profile_file, fetched.path, fetched.format, cancel=context.cancel)
+        found = await asyncio.to_thread(
+            profile_file, fetched.path, cast(FileFormat, fetched.format), cancel=context.cancel
+        )
     else:
         found = await asyncio.to_thread(_profile_local, spec["path"], context.cancel)
     return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})

@@ -129,6 +129,8 @@ def dataset_facts_to_json(facts: DatasetFacts) -> dict[str, Any]:
         "problems": [{"line": p.line, "code": p.code, "message": p.message} for p in facts.problems],
         "columnGaps": {name: list(lines) for name, lines in facts.column_gaps.items()},
         "columnKinds": dict(facts.column_kinds),
+        "problemCount": facts.problem_count,
+        "gapCounts": dict(facts.gap_counts),
     }
 
 
@@ -140,6 +142,8 @@ def dataset_facts_from_json(raw: Mapping[str, Any]) -> DatasetFacts:
         problems=tuple(DataProblem(p["line"], p["code"], p["message"]) for p in raw.get("problems", ())),
         column_gaps={name: tuple(lines) for name, lines in raw.get("columnGaps", {}).items()},
         column_kinds=dict(raw.get("columnKinds", {})),
+        problem_count=int(raw.get("problemCount", 0)),
+        gap_counts=dict(raw.get("gapCounts", {})),
     )
 
 

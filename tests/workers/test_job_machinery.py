@@ -25,13 +25,13 @@ from workers.broker import job_sender, redis_broker
 from workers.integrations.errors import IntegrationError
 from workers.runner import JobContext, Outcome, run_job
 from workflow import drafts, jobs, packages, tokens
-from workflow.errors import OperationRefusedError
-from workflow.steps import Step
 from workflow.access import Actor, Scope
+from workflow.errors import OperationRefusedError
 from workflow.events import utcnow
 from workflow.fact_store import model_facts_to_json
 from workflow.facts import ModelFacts
 from workflow.job_inputs import JobKind
+from workflow.steps import Step
 from workflow.targets import PackageRef
 
 pytestmark = pytest.mark.usefixtures("worker_env")

@@ -37,7 +37,10 @@ def _from_status(what: str, status: int | None, exc: errors.HfHubHTTPError) -> I
         retry_after = exc.response.headers.get("retry-after") if exc.response is not None else None
         seconds = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
         return IntegrationError(
-            "HUB_RATE_LIMITED", f"The Hub is rate-limiting requests for the {what}.", transient=True, retry_after=seconds
+            "HUB_RATE_LIMITED",
+            f"The Hub is rate-limiting requests for the {what}.",
+            transient=True,
+            retry_after=seconds,
         )
     if status in (401, 403):
         return IntegrationError("HUB_GATED", f"The Hub refused access to the {what} (HTTP {status}).")
