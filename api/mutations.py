@@ -25,7 +25,7 @@ from api.inputs import (
     StepActionInput,
 )
 from api.types.common import ErrorMember, Issue
-from api.types.jobs import DatasetFileFormat, Job, Upload
+from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
 from api.types.versions import Version
 from db.uow import UnitOfWork
@@ -97,7 +97,7 @@ class JobUpdated:
 
 @strawberry.type(description="The stored file; put its id in a dataset source as `uploadId`.")
 class DatasetUploaded:
-    upload: Upload
+    upload: DatasetUpload
 
 
 class StepAction(Protocol):
@@ -272,7 +272,7 @@ class Mutation:
                     declared_format=format.value if format else None,
                     max_bytes=limit,
                 )
-            return DatasetUploaded(upload=Upload.of(upload))
+            return DatasetUploaded(upload=DatasetUpload.of(upload))
 
         return await attempt(run())
 
@@ -317,11 +317,14 @@ async def read_limited(file: FileUpload, limit: int) -> bytes:
     reader = cast(UploadFile, file)  # what the ASGI integration hands over for an Upload
     chunks: list[bytes] = []
     size = 0
-    while chunk := await reader.read(1 << 20):
-        size += len(chunk)
-        if size > limit:
-            raise OperationRefusedError("UPLOAD_TOO_LARGE", f"The file is over the {limit}-byte upload limit.")
-        chunks.append(chunk)
+    try:
+        while chunk := await reader.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise OperationRefusedError("UPLOAD_TOO_LARGE", f"The file is over the {limit}-byte upload limit.")
+            chunks.append(chunk)
+    finally:
+        await reader.close()  # its spooled temporary file
     return b"".join(chunks)
 
 

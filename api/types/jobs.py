@@ -85,7 +85,7 @@ class Job(relay.Node):
 
 
 @strawberry.type(description="An uploaded dataset file; refer to it from step 3 as `uploadId`.")
-class Upload:
+class DatasetUpload:
     id: strawberry.ID
     filename: str
     format: DatasetFileFormat

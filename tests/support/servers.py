@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app, with_limits
+from trainpack.jobqueue import job_queue
 from trainpack.settings import Settings
 
 
@@ -59,9 +60,10 @@ class InProcessServer:
         """Serve until the block exits."""
         settings = Settings(database_url=database_url, **overrides)  # type: ignore[arg-type]
         port = free_port()
-        config = uvicorn.Config(
-            with_limits(create_app(settings), settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+        # With a Redis configured the app sends jobs to it, as `trainpack serve` does.
+        background = (lambda: job_queue(settings)) if settings.redis_url else None
+        app = with_limits(create_app(settings, background=background), settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

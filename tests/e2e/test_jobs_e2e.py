@@ -1,0 +1,333 @@
+"""Jobs end to end: the API under uvicorn, a real Redis, real `trainpack worker` processes, and the
+Hub stand-in that the real huggingface_hub client talks to.
+
+The worker runs with short leases and broker heartbeats so a killed worker's job is taken over
+in seconds rather than minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import issue_token
+from tests.support.graphql import Api
+from tests.support.hub_standin import HubStandin
+from tests.support.model_files import large_model, tiny_llama
+from tests.support.servers import InProcessServer
+from tests.support.ws import WsClient
+
+pytestmark = pytest.mark.slow
+
+JOBS = """
+query ($id: ID!) { node(id: $id) { ... on Package {
+  jobs(first: 20) { edges { node { id kind status progress message attempts error { code message } result } } }
+  draft { revision steps { step status summary errors { code path message } warnings { code } } }
+} } }
+"""
+SAVE = """
+mutation ($input: SaveDraftInput!) { saveDraft(input: $input) {
+  __typename ... on DraftUpdated { revision errors { code path message } }
+  ... on UserError { code message } } }
+"""
+COMPLETE = """
+mutation ($input: StepActionInput!) { completeStep(input: $input) {
+  __typename ... on DraftUpdated { revision version { steps { step status errors { code message } } } }
+  ... on UserError { code message } } }
+"""
+START = """
+mutation ($input: StartJobInput!) { startJob(input: $input) {
+  __typename ... on JobUpdated { job { id status } } ... on UserError { code message } } }
+"""
+CANCEL = """
+mutation ($input: JobInput!) { cancelJob(input: $input) {
+  __typename ... on JobUpdated { job { id status cancelRequested } } ... on UserError { code message } } }
+"""
+CREATE = "mutation { createPackage(input: {}) { ... on PackageCreated { package { id } draft { revision } } } }"
+UPLOAD = """
+mutation ($file: Upload!) { uploadDataset(file: $file) {
+  __typename ... on DatasetUploaded { upload { id format sizeBytes } } ... on UserError { code message } } }
+"""
+JOB_EVENTS = """
+subscription ($jobId: ID!) { jobEvents(jobId: $jobId) { status progress message finished } }
+"""
+CONFIG = {
+    "method": "LORA",
+    "trainer": "SFT",
+    "epochs": 1,
+    "learningRate": 0.0002,
+    "batchSize": 4,
+    "maxSeqLength": 1024,
+    "lora": {"r": 8, "alpha": 16, "targetModules": ["q_proj", "v_proj"]},
+}
+
+
+@dataclass
+class Stack:
+    hub: HubStandin
+    server: InProcessServer
+    env: dict[str, str]
+    cache: Path
+
+
+@contextmanager
+def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`trainpack worker` in its own process group (so kill -9 reaches its Dramatiq children)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainpack", "worker", "--processes", "1", "--threads", "4"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str, redis_url: str) -> Iterator[Stack]:
+    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
+    with HubStandin() as hub, tempfile.TemporaryDirectory(prefix="trainpack-models-") as cache:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "HF_ENDPOINT": hub.url,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "TRAINPACK_QUEUE_NAMESPACE": namespace,
+            "TRAINPACK_MODEL_CACHE_DIR": cache,
+            "TRAINPACK_DATASET_CACHE_DIR": cache,
+            "TRAINPACK_JOB_LEASE_SECONDS": "3",
+            "TRAINPACK_JOB_HEARTBEAT_SECONDS": "0.5",
+            "TRAINPACK_JOB_MIN_BACKOFF_MS": "200",
+            "TRAINPACK_JOB_MAX_BACKOFF_MS": "1000",
+            "TRAINPACK_BROKER_HEARTBEAT_MS": "3000",
+            "TRAINPACK_BROKER_MAINTENANCE_CHANCE": "1000000",
+            "TRAINPACK_SWEEP_EVERY_SECONDS": "1",
+            "TRAINPACK_LOG_LEVEL": "WARNING",
+        }
+        with InProcessServer.start(database_url, redis_url=redis_url, queue_namespace=namespace) as server:
+            yield Stack(hub, server, env, Path(cache))
+
+
+@pytest.fixture
+async def api(stack: Stack, database_url: str) -> AsyncIterator[Api]:
+    async with Api(stack.server.graphql_url, await issue_token(database_url)) as client:
+        yield client
+
+
+async def _package(api: Api) -> tuple[str, int]:
+    created = (await api.execute(CREATE))["createPackage"]
+    return created["package"]["id"], created["draft"]["revision"]
+
+
+async def _save(api: Api, package_id: str, revision: int, steps: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = (
+        await api.execute(SAVE, input={"id": package_id, "expectedRevision": revision, "steps": steps})
+    )["saveDraft"]
+    assert result["__typename"] == "DraftUpdated", result
+    return result
+
+
+async def _complete(api: Api, package_id: str, revision: int, step: str) -> dict[str, Any]:
+    result: dict[str, Any] = (
+        await api.execute(COMPLETE, input={"id": package_id, "expectedRevision": revision, "step": step.upper()})
+    )["completeStep"]
+    assert result["__typename"] == "DraftUpdated", result
+    return result
+
+
+async def _view(api: Api, package_id: str) -> dict[str, Any]:
+    node: dict[str, Any] = (await api.execute(JOBS, id=package_id))["node"]
+    return node
+
+
+async def _wait_for_jobs(api: Api, package_id: str, kind: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        view = await _view(api, package_id)
+        found = [edge["node"] for edge in view["jobs"]["edges"] if edge["node"]["kind"] == kind]
+        finished = [job for job in found if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED")]
+        if len(finished) >= count:
+            return finished
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs did not finish: {found}")
+        await asyncio.sleep(0.2)
+
+
+def _state(view: dict[str, Any], step: str) -> dict[str, Any]:
+    state: dict[str, Any] = next(s for s in view["draft"]["steps"] if s["step"].lower() == step.lower())
+    return state
+
+
+async def _upload(stack: Stack, token: str, name: str, content: bytes) -> str:
+    operations = json.dumps({"query": UPLOAD, "variables": {"file": None}})
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(
+            stack.server.graphql_url,
+            headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
+            data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
+            files={"0": (name, content, "application/octet-stream")},
+        )
+    body = response.json()["data"]["uploadDataset"]
+    assert body["__typename"] == "DatasetUploaded", body
+    upload_id: str = body["upload"]["id"]
+    return upload_id
+
+
+async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_numbers(
+    stack: Stack, database_url: str
+) -> None:
+    model = tiny_llama(context_length=2048)
+    sha = stack.hub.add_model("acme/tiny-llama", model.files)
+    token = await issue_token(database_url)
+    with worker_process(stack.env):
+        async with Api(stack.server.graphql_url, token) as api:
+            package_id, revision = await _package(api)
+            saved = await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/tiny-llama"}})
+            [job] = await _wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1)
+            assert job["status"] == "SUCCEEDED", job
+            assert job["result"]["resolvedSha"] == sha and job["result"]["contextLength"] == 2048
+            view = await _view(api, package_id)
+            model_state = _state(view, "model")
+            assert sha[:7] in model_state["summary"]
+            assert not any(w["code"].endswith("PENDING") for w in model_state["warnings"])
+            done = await _complete(api, package_id, saved["revision"], "model")
+            assert done["version"]["steps"][0]["status"] == "COMPLETE"
+
+            too_long = await _save(api, package_id, done["revision"], {"config": {**CONFIG, "maxSeqLength": 4096}})
+            assert "MAX_SEQ_LENGTH_EXCEEDS_CONTEXT" in [e["code"] for e in too_long["errors"]]
+            fitted = await _save(api, package_id, too_long["revision"], {"config": CONFIG})
+            done = await _complete(api, package_id, fitted["revision"], "config")
+            assert done["version"]["steps"][1]["status"] == "COMPLETE", done
+
+            good = {"prompt": "Say hi", "completion": "hi"}
+            broken = b"\n".join([json.dumps(good).encode(), json.dumps(good).encode(), b'{"prompt": "oops"', b""])
+            upload_id = await _upload(stack, token, "train.jsonl", broken)
+            source = {"source": "UPLOAD", "uploadId": upload_id, "format": "INSTRUCTION"}
+            source["columnMapping"] = {"prompt": "prompt", "completion": "completion"}  # type: ignore[assignment]
+            saved = await _save(api, package_id, done["revision"], {"dataset": {"sources": [source]}})
+            [profiled] = await _wait_for_jobs(api, package_id, "PROFILE_DATASET", 1)
+            assert profiled["status"] == "SUCCEEDED", profiled
+            errors = _state(await _view(api, package_id), "dataset")["errors"]
+            malformed = [e for e in errors if e["code"] == "DATASET_ROW_MALFORMED"]
+            assert malformed and malformed[0]["message"].startswith("line 3"), errors
+            revision = (await _view(api, package_id))["draft"]["revision"]
+
+            fixed = b"\n".join(json.dumps(good).encode() for _ in range(3)) + b"\n"
+            fixed_id = await _upload(stack, token, "train.jsonl", fixed)
+            saved = await _save(api, package_id, revision, {"dataset": {"sources": [{**source, "uploadId": fixed_id}]}})
+            await _wait_for_jobs(api, package_id, "PROFILE_DATASET", 2)
+            revision = (await _view(api, package_id))["draft"]["revision"]
+            done = await _complete(api, package_id, revision, "dataset")
+            assert done["version"]["steps"][2]["status"] == "COMPLETE", done
+
+
+async def test_not_found_fails_at_once_and_a_flaky_hub_is_retried_until_it_answers(stack: Stack, api: Api) -> None:
+    stack.hub.add_model("acme/flaky", tiny_llama().files)
+    with worker_process(stack.env):
+        missing_id, revision = await _package(api)
+        await _save(api, missing_id, revision, {"model": {"source": "HUB", "repoId": "acme/missing"}})
+        [failed] = await _wait_for_jobs(api, missing_id, "RESOLVE_MODEL", 1)
+        assert (failed["status"], failed["error"]["code"], failed["attempts"]) == ("FAILED", "HUB_NOT_FOUND", 1)
+        model_errors = _state(await _view(api, missing_id), "model")["errors"]
+        assert [e["code"] for e in model_errors] == ["HUB_NOT_FOUND"]
+
+        stack.hub.inject(r"^/api/models/acme/flaky", 503, times=1)
+        stack.hub.inject(r"^/api/models/acme/flaky", 429, times=1, retry_after=1)
+        flaky_id, revision = await _package(api)
+        await _save(api, flaky_id, revision, {"model": {"source": "HUB", "repoId": "acme/flaky"}})
+        [job] = await _wait_for_jobs(api, flaky_id, "RESOLVE_MODEL", 1)
+        assert (job["status"], job["attempts"]) == ("SUCCEEDED", 3), job
+
+
+async def test_download_progress_streams_and_cancel_stops_it(stack: Stack, api: Api, database_url: str) -> None:
+    # huggingface_hub reports bytes every 10 MB chunk: a 40 MB model at 8 MB/s gives a few reports.
+    stack.hub.add_model("acme/slow", large_model(40).files)
+    stack.hub.throttle(8_000_000)
+    try:
+        with worker_process(stack.env):
+            package_id, revision = await _package(api)
+            await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/slow"}})
+            started = (await api.execute(START, input={"packageId": package_id, "kind": "DOWNLOAD_MODEL"}))["startJob"]
+            job_id = started["job"]["id"]
+            async with WsClient(stack.server.graphql_url.replace("http", "ws")) as ws:
+                await ws.init(api.token)
+                await ws.subscribe("1", JOB_EVENTS, jobId=job_id)
+                progress: list[float] = []
+                while len([p for p in progress if 0 < p < 1]) < 2:
+                    message = await ws.receive(timeout=30)
+                    assert message["type"] == "next", message
+                    progress.append(message["payload"]["data"]["jobEvents"]["progress"])
+                assert progress == sorted(progress)
+                cancelled = (await api.execute(CANCEL, input={"id": job_id}))["cancelJob"]
+                assert cancelled["job"]["cancelRequested"] is True
+                while True:
+                    message = await ws.receive(timeout=30)
+                    event = message["payload"]["data"]["jobEvents"]
+                    if event["finished"]:
+                        break
+                assert event["status"] == "CANCELLED" and event["progress"] < 1
+    finally:
+        stack.hub.throttle(None)
+
+
+async def test_a_worker_killed_mid_download_is_replaced_and_the_job_finishes_verified(stack: Stack, api: Api) -> None:
+    model = large_model(60)
+    stack.hub.add_model("acme/resumable", model.files)
+    stack.hub.throttle(10_000_000)
+    try:
+        package_id, revision = await _package(api)
+        await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/resumable"}})
+        started = (await api.execute(START, input={"packageId": package_id, "kind": "DOWNLOAD_MODEL"}))["startJob"]
+        job_id = started["job"]["id"]
+        with worker_process(stack.env) as first:
+            deadline = time.monotonic() + 30
+            while True:
+                job = next(
+                    e["node"] for e in (await _view(api, package_id))["jobs"]["edges"] if e["node"]["id"] == job_id
+                )
+                if job["status"] == "RUNNING" and 0.1 < job["progress"] < 0.9:
+                    break
+                assert time.monotonic() < deadline, job
+                await asyncio.sleep(0.1)
+            os.killpg(first.pid, signal.SIGKILL)  # kill -9, mid-transfer
+            first.wait()
+        stack.hub.throttle(None)
+        with worker_process(stack.env):
+            [done] = [
+                job
+                for job in await _wait_for_jobs(api, package_id, "DOWNLOAD_MODEL", 1, timeout=90)
+                if job["id"] == job_id
+            ]
+        assert done["status"] == "SUCCEEDED", done
+        assert done["attempts"] >= 2
+        weights = Path(done["result"]["path"]) / "model.safetensors"
+        assert weights.read_bytes() == model.files["model.safetensors"]
+        resumed = stack.hub.requests_for(r"model\.safetensors$", "GET")
+        assert any(request.range for request in resumed), "the second attempt should resume with a Range request"
+    finally:
+        stack.hub.throttle(None)
