@@ -264,7 +264,7 @@ async def test_not_found_fails_at_once_and_a_flaky_hub_is_retried_until_it_answe
         assert (job["status"], job["attempts"]) == ("SUCCEEDED", 3), job
 
 
-async def test_download_progress_streams_and_cancel_stops_it(stack: Stack, api: Api, database_url: str) -> None:
+async def test_download_progress_streams_and_cancel_stops_it(stack: Stack, api: Api) -> None:
     # huggingface_hub reports bytes every 10 MB chunk: a 40 MB model at 8 MB/s gives a few reports.
     stack.hub.add_model("acme/slow", large_model(40).files)
     stack.hub.throttle(8_000_000)
