@@ -53,6 +53,8 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
         "events",
         "idempotency_records",
         "event_log_horizon",
+        "jobs",
+        "uploads",
     }
     migrations.upgrade(empty_database)
     assert _run(empty_database, _tables) == expected | {"alembic_version"}

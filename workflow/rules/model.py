@@ -36,7 +36,8 @@ def check(content: PackageContent, facts: Facts) -> Iterator[Issue]:
         yield Issue(
             target,
             IssueCode.MODEL_LICENCE_UNKNOWN,
-            "The model declares no licence; choose a model whose licence allows fine-tuning.",
+            "The model declares no licence; check that its terms allow fine-tuning.",
+            Severity.WARNING,
         )
     elif target and facts.model is None:
         yield Issue(
