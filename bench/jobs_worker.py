@@ -3,7 +3,7 @@
 ``bench.noop`` is the baseline: a bare Dramatiq actor that only counts itself done (one Redis
 INCR, so completion can be observed). ``bench.job`` runs a job through the real machinery
 (claim with its row update and event, the progress reporter, the outcome with its row
-update and event) around a body that does nothing.
+update and event) around a body that does nothing, then counts itself done the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ settings = load_settings()
 assert settings.redis_url, "the jobs benchmark needs REDIS_URL"
 broker = redis_broker(settings)
 counter = redis.Redis.from_url(settings.redis_url)
-COUNTER_KEY = f"{settings.queue_namespace}:noop-done"
+NOOP_DONE = f"{settings.queue_namespace}:noop-done"
+JOB_DONE = f"{settings.queue_namespace}:job-done"
 
 import dramatiq  # noqa: E402  (the broker above must be installed first)
 
@@ -27,7 +28,7 @@ import dramatiq  # noqa: E402  (the broker above must be installed first)
 @dramatiq.actor(actor_name="bench.noop", max_retries=0)
 def noop() -> None:
     """Count one message done."""
-    counter.incr(COUNTER_KEY)
+    counter.incr(NOOP_DONE)
 
 
 async def _nothing(_: JobContext) -> Outcome:
@@ -38,3 +39,4 @@ async def _nothing(_: JobContext) -> Outcome:
 async def job(job_id: str) -> None:
     """One job through the machinery, with an empty body."""
     await run_job(job_id, JobKind.RESOLVE_MODEL, _nothing)
+    counter.incr(JOB_DONE)

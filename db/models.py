@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.dialects.postgresql.base import ischema_names
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 from sqlalchemy.types import UserDefinedType
 
 NAMING_CONVENTION = {
@@ -251,3 +251,8 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = _now()
+
+
+# Rows read on the hot paths become instances without a query (``db.raw.detached``), which
+# needs configured mappers; a worker may build one before its first ORM query would do it.
+configure_mappers()

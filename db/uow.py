@@ -88,15 +88,21 @@ class UnitOfWork:
         self._jobs.append((job_id, kind, delay_ms))
 
     async def _send_jobs(self) -> None:
-        """Send buffered jobs and note it; a failure (queue down) leaves them to the sweeper."""
+        """Send buffered jobs; on failure (queue down) mark them unsent so the sweeper sends them soon.
+
+        Rows are written as sent (``sent_at`` set in the creating transaction), which spares a
+        second transaction on every success. If this process dies between commit and send, the
+        sweeper still finds the row once its resend interval has passed.
+        """
         jobs, self._jobs = self._jobs, []
-        if _job_sender is None:
-            log.warning("no job sender in this process; the sweeper will send the jobs", jobs=len(jobs))
-            return
         try:
+            if _job_sender is None:
+                raise RuntimeError("no job sender in this process")
             await _job_sender(jobs)
         except Exception as exc:  # any broker failure: the row is the truth, the sweeper re-sends
-            log.warning("could not send jobs; the sweeper will retry", jobs=len(jobs), error=repr(exc))
-            return
-        async with self._sessionmaker() as session, session.begin():
-            await JobRepository(session).mark_sent([job_id for job_id, _, delay in jobs if not delay])
+            log.warning("could not send jobs; the sweeper will send them", jobs=len(jobs), error=repr(exc))
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    await JobRepository(session).mark_unsent([job_id for job_id, _, _ in jobs])
+            except Exception as db_exc:  # the resend interval still covers them
+                log.warning("could not mark jobs unsent", jobs=len(jobs), error=repr(db_exc))

@@ -1,4 +1,8 @@
-"""The worker process's database engine: one pool, created on first use in the actors' event loop."""
+"""The worker process's settings and database engine, made once per process on first use.
+
+Settings are read once: parsing the environment costs more than a whole job's database work.
+The pool is created in the actors' event loop; ``dispose`` forgets both (worker shutdown, tests).
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,40 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import make_engine, make_sessionmaker
 from db.uow import UnitOfWork
-from trainpack.settings import load_settings
+from trainpack.settings import Settings, load_settings
 
+# Every running job may hold two connections at once (its step and its progress report). A pool
+# smaller than that churns: overflow connections are opened and closed on every job.
+POOL_SIZE = 16
+
+_settings: Settings | None = None
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+
+def worker_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    global _settings
+    if _settings is None:
+        _settings = load_settings()
+    return _settings
 
 
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the process's pool (actors run on Dramatiq's single event loop thread)."""
     global _engine, _sessionmaker
     if _sessionmaker is None:
-        settings = load_settings()
+        settings = worker_settings()
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the database.")
-        _engine = make_engine(settings.database_url, pool_size=5)
+        _engine = make_engine(settings.database_url, pool_size=POOL_SIZE)
         _sessionmaker = make_sessionmaker(_engine)
     return UnitOfWork(_sessionmaker)
 
 
 async def dispose() -> None:
-    """Close the pool (worker shutdown, tests)."""
-    global _engine, _sessionmaker
+    """Close the pool and forget the settings (worker shutdown, tests)."""
+    global _settings, _engine, _sessionmaker
     if _engine is not None:
         await _engine.dispose()
-    _engine = _sessionmaker = None
+    _settings = _engine = _sessionmaker = None

@@ -21,8 +21,8 @@ import structlog
 from dramatiq.common import compute_backoff
 
 from db.models import Job
-from trainpack.settings import Settings, load_settings
-from workers.database import unit_of_work
+from trainpack.settings import Settings
+from workers.database import unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
 from workflow import jobs
 from workflow.job_inputs import JobKind
@@ -67,7 +67,7 @@ Body = Callable[[JobContext], Awaitable[Outcome]]
 
 async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
     """Run one delivery of a job message to completion (never raises: the row records the outcome)."""
-    settings = load_settings()
+    settings = worker_settings()
     identifier = uuid.UUID(job_id)
     async with unit_of_work() as uow:
         job = await jobs.claim(uow, identifier, timedelta(seconds=settings.job_lease_seconds))

@@ -13,8 +13,7 @@ import dramatiq
 import structlog
 
 from db.uow import JobSender
-from trainpack.settings import load_settings
-from workers.database import unit_of_work
+from workers.database import unit_of_work, worker_settings
 
 log = structlog.get_logger(__name__)
 BATCH = 200
@@ -37,7 +36,7 @@ async def sweep() -> None:
 
 async def sweep_once() -> int:
     """One pass; the number of jobs sent."""
-    settings = load_settings()
+    settings = worker_settings()
     assert _sender is not None, "the sweeper needs a job sender"
     async with unit_of_work() as uow:
         due = await uow.jobs.due_for_sending(

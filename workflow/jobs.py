@@ -49,7 +49,7 @@ async def schedule_needed(
     busy: set[str] = set()
     for kind in {request.kind for request in requests}:
         busy |= await uow.jobs.unfinished_keys(package.id, kind.value)
-    return [_create(uow, actor, package.id, request, events) for request in requests if request.key not in busy]
+    return [await _create(uow, actor, package.id, request, events) for request in requests if request.key not in busy]
 
 
 def fact_store_missing(stored: Mapping[str, Any], content: PackageContent) -> list[JobRequest]:
@@ -93,7 +93,7 @@ async def start(
                 raise OperationRefusedError("MODEL_IS_LOCAL", "A LOCAL model is already on disk; nothing to download.")
             job_input = {**job_input, **_download_options(options or {})}
     events = EventBatch(actor)
-    job = _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id)
+    job = await _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id)
     await uow.events.append_many(events.rows)
     return job
 
@@ -194,19 +194,20 @@ async def _conclude(
     failure: Failure | None = None,
     record_failure: bool = False,
 ) -> Job | None:
-    job = await uow.jobs.get(job_id, lock=True)
-    if job is None or JobStatus(job.status) in TERMINAL:
+    job = await uow.jobs.finish(
+        job_id,
+        status.value,
+        message,
+        result=result,
+        error=(failure.code, failure.message) if failure is not None else None,
+        progress=1.0 if status is JobStatus.SUCCEEDED else None,
+    )
+    if job is None:
         return None  # a duplicate delivery finished it already: nothing to do
-    actor = worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)])
-    events = EventBatch(actor)
-    job.result = result
-    if failure is not None:
-        job.error_code, job.error_message = failure.code, failure.message
-    elif status is JobStatus.SUCCEEDED:
-        job.error_code = job.error_message = None
+    events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
     if facts is not None or (failure is not None and record_failure):
         await _learn(uow, job, facts, failure, events)
-    _finish(job, status, message, events)
+    events.add(EventType.JOB_FINISHED, job.package_id, **_payload(job))
     await uow.events.append_many(events.rows)
     return job
 
@@ -234,7 +235,7 @@ async def _learn(
         status_events(events, locked.package.id, draft.id, draft.revision, transition)
 
 
-def _create(
+async def _create(
     uow: UnitOfWork,
     actor: Actor,
     package_id: uuid.UUID,
@@ -258,8 +259,9 @@ def _create(
         cancel_requested=False,
         created_at=utcnow(),
         created_by=actor.label,
+        sent_at=utcnow(),  # sent after commit; the unit of work clears it if the send fails
     )
-    uow.jobs.add(job)
+    await uow.jobs.insert(job)
     events.add(EventType.JOB_CREATED, package_id, **_payload(job))
     uow.enqueue(job.id, job.kind)
     return job

@@ -11,8 +11,27 @@ from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Job, Upload
+from db.raw import as_json, columns, detached, driver
 
 UNFINISHED = ("QUEUED", "RUNNING")
+
+# Every job passes through these three statements, so they skip the ORM (see ``db.raw``).
+INSERT_JOB_SQL = (
+    "INSERT INTO jobs (id, organisation_id, package_id, version_id, kind, input, input_key, status, progress,"
+    " message, attempts, cancel_requested, created_at, created_by, sent_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+)
+CLAIM_JOB_SQL = (
+    "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()),"
+    " heartbeat_at = now(), message = 'Running'"
+    " WHERE id = $1 AND (status = 'QUEUED' OR (status = 'RUNNING' AND heartbeat_at < now() - $2::interval))"
+    f" RETURNING {columns(Job)}"
+)
+FINISH_JOB_SQL = (
+    "UPDATE jobs SET status = $2, message = $3, result = $4::jsonb, error_code = $5, error_message = $6,"
+    " progress = coalesce($7, progress), finished_at = now()"
+    f" WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING {columns(Job)}"
+)
 
 
 class JobRepository:
@@ -21,13 +40,26 @@ class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, job: Job) -> None:
-        """Stage a new job (flushed with the unit of work)."""
-        self._session.add(job)
-
-    async def flush(self) -> None:
-        """Send staged rows now (the job must exist before its events refer to it)."""
-        await self._session.flush()
+    async def insert(self, job: Job) -> None:
+        """Write a new job (the instance stays detached; later changes go through this repository)."""
+        await (await driver(self._session)).execute(
+            INSERT_JOB_SQL,
+            job.id,
+            job.organisation_id,
+            job.package_id,
+            job.version_id,
+            job.kind,
+            as_json(job.input),
+            job.input_key,
+            job.status,
+            job.progress,
+            job.message,
+            job.attempts,
+            job.cancel_requested,
+            job.created_at,
+            job.created_by,
+            job.sent_at,
+        )
 
     async def get(self, job_id: uuid.UUID, *, lock: bool = False) -> Job | None:
         """A job by id, whatever its organisation (workers act on ids they were given)."""
@@ -71,21 +103,8 @@ class JobRepository:
 
     async def claim(self, job_id: uuid.UUID, lease: timedelta) -> Job | None:
         """Take a queued job, or a running one whose worker stopped beating; ``None`` if not ours."""
-        now = func.now()
-        stale = Job.heartbeat_at < now - lease
-        claimed: Job | None = await self._session.scalar(
-            update(Job)
-            .where(Job.id == job_id, or_(Job.status == "QUEUED", (Job.status == "RUNNING") & stale))
-            .values(
-                status="RUNNING",
-                attempts=Job.attempts + 1,
-                started_at=func.coalesce(Job.started_at, now),
-                heartbeat_at=now,
-                message="Running",
-            )
-            .returning(Job)
-        )
-        return claimed
+        row = await (await driver(self._session)).fetchrow(CLAIM_JOB_SQL, job_id, lease)
+        return detached(Job, row) if row is not None else None
 
     async def beat(self, job_id: uuid.UUID, progress: float | None, message: str | None) -> bool | None:
         """Record progress (and that the worker lives); the cancel flag, or ``None`` if not running."""
@@ -108,8 +127,29 @@ class JobRepository:
             update(Job).where(Job.id.in_(job_ids), Job.status.in_(UNFINISHED)).values(sent_at=func.now())
         )
 
+    async def mark_unsent(self, job_ids: Sequence[uuid.UUID]) -> None:
+        """Note that the jobs' messages could not be sent (the sweeper sends them after its grace)."""
+        await self._session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "QUEUED").values(sent_at=None))
+
+    async def finish(
+        self,
+        job_id: uuid.UUID,
+        status: str,
+        message: str,
+        *,
+        result: dict[str, Any] | None,
+        error: tuple[str, str] | None,
+        progress: float | None,
+    ) -> Job | None:
+        """End an unfinished job in one statement; ``None`` if it had already ended (a duplicate delivery)."""
+        code, text = error if error is not None else (None, None)
+        row = await (await driver(self._session)).fetchrow(
+            FINISH_JOB_SQL, job_id, status, message, None if result is None else as_json(result), code, text, progress
+        )
+        return detached(Job, row) if row is not None else None
+
     async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
-        """Jobs to (re-)send: queued but never sent (or sent long ago), or running with a dead worker.
+        """Jobs to (re-)send: queued whose send failed (or sent long ago), or running with a dead worker.
 
         Locked with SKIP LOCKED so concurrent sweepers split the work instead of doubling it.
         """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db.models import Event, Job, Package
+from db.uow import set_job_sender
 from trainpack.database import unit_of_work
 from trainpack.settings import Settings
 from workers import database as worker_database
@@ -54,6 +55,7 @@ async def worker_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Asyn
     monkeypatch.setenv("TRAINPACK_JOB_MIN_BACKOFF_MS", "100")
     monkeypatch.setenv("TRAINPACK_JOB_MAX_ATTEMPTS", "3")
     monkeypatch.setenv("TRAINPACK_JOB_PROGRESS_INTERVAL_SECONDS", "0.05")
+    await worker_database.dispose()
     yield
     await worker_database.dispose()
 
@@ -166,7 +168,22 @@ async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_ste
     assert [e["code"] for e in state["states"]["model"]["errors"]] == ["HUB_NOT_FOUND"]
 
 
-async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(database_url: str) -> None:
+@pytest.fixture
+def sent() -> Iterator[list[tuple[uuid.UUID, str, int]]]:
+    """Messages the units of work sent after commit (a sender that records instead of queueing)."""
+    messages: list[tuple[uuid.UUID, str, int]] = []
+
+    async def record(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
+        messages.extend(batch)
+
+    set_job_sender(record)
+    yield messages
+    set_job_sender(None)
+
+
+async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(
+    database_url: str, sent: list[tuple[uuid.UUID, str, int]]
+) -> None:
     actor = await _actor(database_url)
     _, job_id = await _package_with_model(database_url, actor)
     calls = 0
@@ -180,6 +197,8 @@ async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_
     job = await _job(database_url, job_id)
     assert (job.status, job.attempts, job.error_code) == ("QUEUED", 1, "HUB_RATE_LIMITED")
     assert job.sent_at is not None and job.sent_at > utcnow() + timedelta(seconds=1)  # honours Retry-After
+    assert sent[0] == (job_id, "RESOLVE_MODEL", 0) and sent[1][:2] == (job_id, "RESOLVE_MODEL")
+    assert sent[1][2] >= 2000  # the retry's message is delayed by Retry-After
     for _ in range(2):
         await run_job(str(job_id), JobKind.RESOLVE_MODEL, unavailable)
     job = await _job(database_url, job_id)
