@@ -11,13 +11,10 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,28 +25,13 @@ import pytest
 from tests.conftest import issue_token
 from tests.support.graphql import Api
 from tests.support.hub_standin import HubStandin
+from tests.support.job_stack import complete, new_package, save, view, wait_for_jobs, worker_env, worker_process
 from tests.support.model_files import large_model, tiny_llama
 from tests.support.servers import InProcessServer
 from tests.support.ws import WsClient
 
 pytestmark = pytest.mark.slow
 
-JOBS = """
-query ($id: ID!) { node(id: $id) { ... on Package {
-  jobs(first: 20) { edges { node { id kind status progress message attempts error { code message } result } } }
-  draft { revision steps { step status summary errors { code path message } warnings { code } } }
-} } }
-"""
-SAVE = """
-mutation ($input: SaveDraftInput!) { saveDraft(input: $input) {
-  __typename ... on DraftUpdated { revision errors { code path message } }
-  ... on UserError { code message } } }
-"""
-COMPLETE = """
-mutation ($input: StepActionInput!) { completeStep(input: $input) {
-  __typename ... on DraftUpdated { revision version { steps { step status errors { code message } } } }
-  ... on UserError { code message } } }
-"""
 START = """
 mutation ($input: StartJobInput!) { startJob(input: $input) {
   __typename ... on JobUpdated { job { id status } } ... on UserError { code message } } }
@@ -58,7 +40,6 @@ CANCEL = """
 mutation ($input: JobInput!) { cancelJob(input: $input) {
   __typename ... on JobUpdated { job { id status cancelRequested } } ... on UserError { code message } } }
 """
-CREATE = "mutation { createPackage(input: {}) { ... on PackageCreated { package { id } draft { revision } } } }"
 UPLOAD = """
 mutation ($file: Upload!) { uploadDataset(file: $file) {
   __typename ... on DatasetUploaded { upload { id format sizeBytes } } ... on UserError { code message } } }
@@ -85,50 +66,11 @@ class Stack:
     cache: Path
 
 
-@contextmanager
-def worker_process(env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`trainpack worker` in its own process group (so kill -9 reaches its Dramatiq children)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trainpack", "worker", "--processes", "1", "--threads", "4"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
 @pytest.fixture(scope="module")
 def stack(database_url: str, redis_url: str) -> Iterator[Stack]:
     namespace = f"e2e-{uuid.uuid4().hex[:8]}"
     with HubStandin() as hub, tempfile.TemporaryDirectory(prefix="trainpack-models-") as cache:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "HF_ENDPOINT": hub.url,
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "TRAINPACK_QUEUE_NAMESPACE": namespace,
-            "TRAINPACK_MODEL_CACHE_DIR": cache,
-            "TRAINPACK_DATASET_CACHE_DIR": cache,
-            "TRAINPACK_JOB_LEASE_SECONDS": "3",
-            "TRAINPACK_JOB_HEARTBEAT_SECONDS": "0.5",
-            "TRAINPACK_JOB_MIN_BACKOFF_MS": "200",
-            "TRAINPACK_JOB_MAX_BACKOFF_MS": "1000",
-            "TRAINPACK_BROKER_HEARTBEAT_MS": "3000",
-            "TRAINPACK_BROKER_MAINTENANCE_CHANCE": "1000000",
-            "TRAINPACK_SWEEP_EVERY_SECONDS": "1",
-            "TRAINPACK_LOG_LEVEL": "WARNING",
-        }
+        env = worker_env(database_url, redis_url, hub.url, cache, namespace)
         with InProcessServer.start(database_url, redis_url=redis_url, queue_namespace=namespace) as server:
             yield Stack(hub, server, env, Path(cache))
 
@@ -139,47 +81,8 @@ async def api(stack: Stack, database_url: str) -> AsyncIterator[Api]:
         yield client
 
 
-async def _package(api: Api) -> tuple[str, int]:
-    created = (await api.execute(CREATE))["createPackage"]
-    return created["package"]["id"], created["draft"]["revision"]
-
-
-async def _save(api: Api, package_id: str, revision: int, steps: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = (
-        await api.execute(SAVE, input={"id": package_id, "expectedRevision": revision, "steps": steps})
-    )["saveDraft"]
-    assert result["__typename"] == "DraftUpdated", result
-    return result
-
-
-async def _complete(api: Api, package_id: str, revision: int, step: str) -> dict[str, Any]:
-    result: dict[str, Any] = (
-        await api.execute(COMPLETE, input={"id": package_id, "expectedRevision": revision, "step": step.upper()})
-    )["completeStep"]
-    assert result["__typename"] == "DraftUpdated", result
-    return result
-
-
-async def _view(api: Api, package_id: str) -> dict[str, Any]:
-    node: dict[str, Any] = (await api.execute(JOBS, id=package_id))["node"]
-    return node
-
-
-async def _wait_for_jobs(api: Api, package_id: str, kind: str, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
-        view = await _view(api, package_id)
-        found = [edge["node"] for edge in view["jobs"]["edges"] if edge["node"]["kind"] == kind]
-        finished = [job for job in found if job["status"] in ("SUCCEEDED", "FAILED", "CANCELLED")]
-        if len(finished) >= count:
-            return finished
-        if time.monotonic() > deadline:
-            raise AssertionError(f"jobs did not finish: {found}")
-        await asyncio.sleep(0.2)
-
-
-def _state(view: dict[str, Any], step: str) -> dict[str, Any]:
-    state: dict[str, Any] = next(s for s in view["draft"]["steps"] if s["step"].lower() == step.lower())
+def _state(package: dict[str, Any], step: str) -> dict[str, Any]:
+    state: dict[str, Any] = next(s for s in package["draft"]["steps"] if s["step"].lower() == step.lower())
     return state
 
 
@@ -206,22 +109,22 @@ async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_
     token = await issue_token(database_url)
     with worker_process(stack.env):
         async with Api(stack.server.graphql_url, token) as api:
-            package_id, revision = await _package(api)
-            saved = await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/tiny-llama"}})
-            [job] = await _wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1)
+            package_id, revision = await new_package(api)
+            saved = await save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/tiny-llama"}})
+            [job] = await wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1)
             assert job["status"] == "SUCCEEDED", job
             assert job["result"]["resolvedSha"] == sha and job["result"]["contextLength"] == 2048
-            view = await _view(api, package_id)
-            model_state = _state(view, "model")
+            package = await view(api, package_id)
+            model_state = _state(package, "model")
             assert sha[:7] in model_state["summary"]
             assert not any(w["code"].endswith("PENDING") for w in model_state["warnings"])
-            done = await _complete(api, package_id, saved["revision"], "model")
+            done = await complete(api, package_id, saved["revision"], "model")
             assert done["version"]["steps"][0]["status"] == "COMPLETE"
 
-            too_long = await _save(api, package_id, done["revision"], {"config": {**CONFIG, "maxSeqLength": 4096}})
+            too_long = await save(api, package_id, done["revision"], {"config": {**CONFIG, "maxSeqLength": 4096}})
             assert "MAX_SEQ_LENGTH_EXCEEDS_CONTEXT" in [e["code"] for e in too_long["errors"]]
-            fitted = await _save(api, package_id, too_long["revision"], {"config": CONFIG})
-            done = await _complete(api, package_id, fitted["revision"], "config")
+            fitted = await save(api, package_id, too_long["revision"], {"config": CONFIG})
+            done = await complete(api, package_id, fitted["revision"], "config")
             assert done["version"]["steps"][1]["status"] == "COMPLETE", done
 
             good = {"prompt": "Say hi", "completion": "hi"}
@@ -229,38 +132,38 @@ async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_
             upload_id = await _upload(stack, token, "train.jsonl", broken)
             source = {"source": "UPLOAD", "uploadId": upload_id, "format": "INSTRUCTION"}
             source["columnMapping"] = {"prompt": "prompt", "completion": "completion"}  # type: ignore[assignment]
-            saved = await _save(api, package_id, done["revision"], {"dataset": {"sources": [source]}})
-            [profiled] = await _wait_for_jobs(api, package_id, "PROFILE_DATASET", 1)
+            saved = await save(api, package_id, done["revision"], {"dataset": {"sources": [source]}})
+            [profiled] = await wait_for_jobs(api, package_id, "PROFILE_DATASET", 1)
             assert profiled["status"] == "SUCCEEDED", profiled
-            errors = _state(await _view(api, package_id), "dataset")["errors"]
+            errors = _state(await view(api, package_id), "dataset")["errors"]
             malformed = [e for e in errors if e["code"] == "DATASET_ROW_MALFORMED"]
             assert malformed and malformed[0]["message"].startswith("line 3"), errors
-            revision = (await _view(api, package_id))["draft"]["revision"]
+            revision = (await view(api, package_id))["draft"]["revision"]
 
             fixed = b"\n".join(json.dumps(good).encode() for _ in range(3)) + b"\n"
             fixed_id = await _upload(stack, token, "train.jsonl", fixed)
-            saved = await _save(api, package_id, revision, {"dataset": {"sources": [{**source, "uploadId": fixed_id}]}})
-            await _wait_for_jobs(api, package_id, "PROFILE_DATASET", 2)
-            revision = (await _view(api, package_id))["draft"]["revision"]
-            done = await _complete(api, package_id, revision, "dataset")
+            saved = await save(api, package_id, revision, {"dataset": {"sources": [{**source, "uploadId": fixed_id}]}})
+            await wait_for_jobs(api, package_id, "PROFILE_DATASET", 2)
+            revision = (await view(api, package_id))["draft"]["revision"]
+            done = await complete(api, package_id, revision, "dataset")
             assert done["version"]["steps"][2]["status"] == "COMPLETE", done
 
 
 async def test_not_found_fails_at_once_and_a_flaky_hub_is_retried_until_it_answers(stack: Stack, api: Api) -> None:
     stack.hub.add_model("acme/flaky", tiny_llama().files)
     with worker_process(stack.env):
-        missing_id, revision = await _package(api)
-        await _save(api, missing_id, revision, {"model": {"source": "HUB", "repoId": "acme/missing"}})
-        [failed] = await _wait_for_jobs(api, missing_id, "RESOLVE_MODEL", 1)
+        missing_id, revision = await new_package(api)
+        await save(api, missing_id, revision, {"model": {"source": "HUB", "repoId": "acme/missing"}})
+        [failed] = await wait_for_jobs(api, missing_id, "RESOLVE_MODEL", 1)
         assert (failed["status"], failed["error"]["code"], failed["attempts"]) == ("FAILED", "HUB_NOT_FOUND", 1)
-        model_errors = _state(await _view(api, missing_id), "model")["errors"]
+        model_errors = _state(await view(api, missing_id), "model")["errors"]
         assert [e["code"] for e in model_errors] == ["HUB_NOT_FOUND"]
 
         stack.hub.inject(r"^/api/models/acme/flaky", 503, times=1)
         stack.hub.inject(r"^/api/models/acme/flaky", 429, times=1, retry_after=1)
-        flaky_id, revision = await _package(api)
-        await _save(api, flaky_id, revision, {"model": {"source": "HUB", "repoId": "acme/flaky"}})
-        [job] = await _wait_for_jobs(api, flaky_id, "RESOLVE_MODEL", 1)
+        flaky_id, revision = await new_package(api)
+        await save(api, flaky_id, revision, {"model": {"source": "HUB", "repoId": "acme/flaky"}})
+        [job] = await wait_for_jobs(api, flaky_id, "RESOLVE_MODEL", 1)
         assert (job["status"], job["attempts"]) == ("SUCCEEDED", 3), job
 
 
@@ -270,8 +173,8 @@ async def test_download_progress_streams_and_cancel_stops_it(stack: Stack, api: 
     stack.hub.throttle(8_000_000)
     try:
         with worker_process(stack.env):
-            package_id, revision = await _package(api)
-            await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/slow"}})
+            package_id, revision = await new_package(api)
+            await save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/slow"}})
             started = (await api.execute(START, input={"packageId": package_id, "kind": "DOWNLOAD_MODEL"}))["startJob"]
             job_id = started["job"]["id"]
             async with WsClient(stack.server.graphql_url.replace("http", "ws")) as ws:
@@ -300,15 +203,15 @@ async def test_a_worker_killed_mid_download_is_replaced_and_the_job_finishes_ver
     stack.hub.add_model("acme/resumable", model.files)
     stack.hub.throttle(10_000_000)
     try:
-        package_id, revision = await _package(api)
-        await _save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/resumable"}})
+        package_id, revision = await new_package(api)
+        await save(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/resumable"}})
         started = (await api.execute(START, input={"packageId": package_id, "kind": "DOWNLOAD_MODEL"}))["startJob"]
         job_id = started["job"]["id"]
         with worker_process(stack.env) as first:
             deadline = time.monotonic() + 30
             while True:
                 job = next(
-                    e["node"] for e in (await _view(api, package_id))["jobs"]["edges"] if e["node"]["id"] == job_id
+                    e["node"] for e in (await view(api, package_id))["jobs"]["edges"] if e["node"]["id"] == job_id
                 )
                 if job["status"] == "RUNNING" and 0.1 < job["progress"] < 0.9:
                     break
@@ -320,7 +223,7 @@ async def test_a_worker_killed_mid_download_is_replaced_and_the_job_finishes_ver
         with worker_process(stack.env):
             [done] = [
                 job
-                for job in await _wait_for_jobs(api, package_id, "DOWNLOAD_MODEL", 1, timeout=90)
+                for job in await wait_for_jobs(api, package_id, "DOWNLOAD_MODEL", 1, timeout=90)
                 if job["id"] == job_id
             ]
         assert done["status"] == "SUCCEEDED", done
