@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, delivery, emission, jobs, keyset, roundtrips
+from bench import autosave, delivery, downloads, emission, jobs, keyset, roundtrips
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "emission": emission.run,
     "delivery": delivery.run,
     "jobs": jobs.run,
+    "download": downloads.run,
 }
 
 

@@ -11,6 +11,7 @@ read the request log, so every path of the real client can be exercised without 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import socket
@@ -37,9 +38,20 @@ _RESOLVE = re.compile(r"^/(?:(?P<kind>datasets)/)?(?P<repo>.+?)/resolve/(?P<rev>
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+@functools.lru_cache(maxsize=512)
 def git_blob_sha(content: bytes) -> str:
-    """The git object id of a file, which the Hub uses as the ETag of files outside LFS."""
-    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+    """The git object id of a file, which the Hub uses as the ETag of files outside LFS (cached:
+    the Hub answers metadata requests without rehashing large files, and so does the stand-in)."""
+    digest = hashlib.sha1(b"blob %d\0" % len(content), usedforsecurity=False)
+    digest.update(content)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=512)
+def lfs_sha256(content: bytes) -> str:
+    """The sha256 the Hub publishes for an LFS file (cached: bytes keep their hash, so a repeat
+    request for the same file costs a lookup, not another pass over it)."""
+    return hashlib.sha256(content).hexdigest()
 
 
 def is_lfs(path: str) -> bool:
@@ -342,7 +354,7 @@ class HubStandin:
             if recursive or len(rest) == 1:
                 entry: dict[str, Any] = {"type": "file", "oid": git_blob_sha(content), "size": len(content)}
                 if is_lfs(name):
-                    sha256 = hashlib.sha256(content).hexdigest()
+                    sha256 = lfs_sha256(content)
                     entry["lfs"] = {"oid": sha256, "size": len(content), "pointerSize": 134}
                 entries[name] = {**entry, "path": name}
         if prefix and not entries:
@@ -359,7 +371,7 @@ class HubStandin:
         content = repo.commits[sha].get(filename)
         if content is None:
             return _error(404, "EntryNotFound", f"{filename} does not exist on {revision}", commit=sha)
-        etag = hashlib.sha256(content).hexdigest() if is_lfs(filename) else git_blob_sha(content)
+        etag = lfs_sha256(content) if is_lfs(filename) else git_blob_sha(content)
         served = repo.corrupt.get((sha, filename), content)
         headers = {
             "X-Repo-Commit": sha,
@@ -380,17 +392,17 @@ class HubStandin:
         headers["Content-Length"] = str(end - start + 1)
         if request.method == "HEAD":
             return Response(status_code=status, headers=headers)
-        body = served[start : end + 1]
+        body = memoryview(served)[start : end + 1]  # no copy of a large file per request
         return StreamingResponse(self._stream(body), status_code=status, headers=headers)
 
-    async def _stream(self, body: bytes) -> AsyncIterator[bytes]:
+    async def _stream(self, body: memoryview) -> AsyncIterator[bytes]:
         offset = 0
         while offset < len(body):
             rate = self._bytes_per_second
             size = max(1024, int(rate / 20)) if rate else 1024 * 1024
             chunk = body[offset : offset + size]
             offset += len(chunk)
-            yield chunk
+            yield bytes(chunk)
             if rate:
                 await asyncio.sleep(len(chunk) / rate)
 
@@ -401,7 +413,7 @@ def _sibling(name: str, content: bytes, with_blobs: bool) -> dict[str, Any]:
         sibling["size"] = len(content)
         sibling["blobId"] = git_blob_sha(content)
         if is_lfs(name):
-            sibling["lfs"] = {"size": len(content), "sha256": hashlib.sha256(content).hexdigest(), "pointerSize": 134}
+            sibling["lfs"] = {"size": len(content), "sha256": lfs_sha256(content), "pointerSize": 134}
     return sibling
 
 
