@@ -46,7 +46,7 @@ from workflow.job_inputs import JobKind
 from workflow.targets import PackageRef
 
 TARGET = 0.5
-THREADS = 8
+THREADS = 16
 CREATORS = 8
 
 

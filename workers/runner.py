@@ -12,7 +12,8 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from dramatiq.common import compute_backoff
 
 from db.models import Job
 from trainpack.settings import Settings
+from workers.coalescing import Coalescer
 from workers.database import unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
 from workflow import jobs
@@ -69,8 +71,7 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
     """Run one delivery of a job message to completion (never raises: the row records the outcome)."""
     settings = worker_settings()
     identifier = uuid.UUID(job_id)
-    async with unit_of_work() as uow:
-        job = await jobs.claim(uow, identifier, timedelta(seconds=settings.job_lease_seconds))
+    job = await _steps().claims.submit(identifier)
     if job is None:
         log.info("job skipped: finished, cancelled or running elsewhere", job_id=job_id)
         return
@@ -81,24 +82,24 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         async with asyncio.timeout(settings.job_time_limit_seconds):
             outcome = await body(context)
     except Cancelled:
-        await _end(jobs.cancelled, identifier)
+        await _end(jobs.Ending.cancelled(identifier))
     except TimeoutError:
         context.cancel.set()
         message = f"The job ran past its time limit of {settings.job_time_limit_seconds:.0f} s."
-        await _end(jobs.fail, identifier, "JOB_TIME_LIMIT", message, permanent_fact=False)
+        await _end(jobs.Ending.failed(identifier, "JOB_TIME_LIMIT", message))
     except IntegrationError as error:
         await _failed(context, kind, error)
     except Exception:  # an unexpected bug must still end the job, visibly and without a traceback to clients
         log.exception("job failed unexpectedly", job_id=job_id, kind=kind.value)
-        await _end(jobs.fail, identifier, "JOB_INTERNAL_ERROR", "The job failed unexpectedly.", permanent_fact=False)
+        await _end(jobs.Ending.failed(identifier, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
     finally:
         reporter.cancel()
         await asyncio.gather(reporter, return_exceptions=True)
     if outcome is not None:
         if context.cancel.is_set():
-            await _end(jobs.cancelled, identifier)
+            await _end(jobs.Ending.cancelled(identifier))
         else:
-            await _end(jobs.succeed, identifier, outcome.result, facts=outcome.facts)
+            await _end(jobs.Ending.succeeded(identifier, outcome.result), facts=outcome.facts)
 
 
 async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> None:
@@ -115,12 +116,49 @@ async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -
             await jobs.retry_later(uow, job.id, error.code, error.message, timedelta(milliseconds=delay_ms))
         return
     log.info("job failed", job_id=str(job.id), code=error.code, transient=error.transient)
-    await _end(jobs.fail, job.id, error.code, error.message, permanent_fact=learns)
+    await _end(jobs.Ending.failed(job.id, error.code, error.message), failure_is_fact=learns)
 
 
-async def _end(step: Callable[..., Awaitable[Job | None]], *args: Any, **kwargs: Any) -> None:
+async def _end(ending: jobs.Ending, *, facts: Mapping[str, Any] | None = None, failure_is_fact: bool = False) -> None:
+    """Record the outcome: with what it taught in a transaction of its own, else coalesced with others."""
+    if jobs.teaches(ending, facts, failure_is_fact):
+        async with unit_of_work() as uow:
+            await jobs.conclude(uow, ending, facts=facts, failure_is_fact=failure_is_fact)
+    else:
+        await _steps().endings.submit(ending)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """The coalesced steps of one event loop's jobs."""
+
+    claims: Coalescer[uuid.UUID, Job | None]
+    endings: Coalescer[jobs.Ending, Job | None]
+
+
+_steps_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Steps] = weakref.WeakKeyDictionary()
+
+
+def _steps() -> _Steps:
+    loop = asyncio.get_running_loop()
+    steps = _steps_by_loop.get(loop)
+    if steps is None:
+        steps = _steps_by_loop[loop] = _Steps(Coalescer(_claim_batch), Coalescer(_end_batch))
+    return steps
+
+
+async def _claim_batch(job_ids: Sequence[uuid.UUID]) -> list[Job | None]:
+    lease = timedelta(seconds=worker_settings().job_lease_seconds)
     async with unit_of_work() as uow:
-        await step(uow, *args, **kwargs)
+        claimed = await jobs.claim_many(uow, job_ids, lease)
+    # A job delivered twice at once goes to its first delivery only: the other finds it taken.
+    return [claimed.pop(job_id, None) for job_id in job_ids]
+
+
+async def _end_batch(endings: Sequence[jobs.Ending]) -> list[Job | None]:
+    async with unit_of_work() as uow:
+        ended = await jobs.end_many(uow, endings)
+    return [ended.pop(ending.job_id, None) for ending in endings]
 
 
 async def _report_loop(context: JobContext) -> None:

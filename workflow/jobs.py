@@ -10,11 +10,13 @@ draft against it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from db.models import Job, Package
+from db.repositories.jobs import JobEnd
 from db.uow import UnitOfWork
 from workflow import fact_store, machine
 from workflow.access import Actor, Scope, worker_actor
@@ -121,13 +123,14 @@ async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
 
 async def claim(uow: UnitOfWork, job_id: uuid.UUID, lease: timedelta) -> Job | None:
     """The worker takes the job; ``None`` when it is finished, cancelled or alive elsewhere."""
-    job = await uow.jobs.claim(job_id, lease)
-    if job is None:
-        return None
-    events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
-    _progress_event(job, events)
-    await uow.events.append_many(events.rows)
-    return job
+    return (await claim_many(uow, [job_id], lease)).get(job_id)
+
+
+async def claim_many(uow: UnitOfWork, job_ids: Sequence[uuid.UUID], lease: timedelta) -> dict[uuid.UUID, Job]:
+    """Take several jobs at once (a worker's concurrently starting jobs); those not taken are absent."""
+    claimed = await uow.jobs.claim_many(job_ids, lease)
+    await uow.events.append_many([row for job in claimed for row in _job_event(job, EventType.JOB_PROGRESS)])
+    return {job.id: job for job in claimed}
 
 
 async def report(uow: UnitOfWork, job: Job, progress: float | None, message: str | None) -> bool:
@@ -144,23 +147,85 @@ async def report(uow: UnitOfWork, job: Job, progress: float | None, message: str
     return cancel
 
 
+@dataclass(frozen=True)
+class Ending:
+    """How a job ends: its status and message, with its result or its coded failure."""
+
+    job_id: uuid.UUID
+    status: JobStatus
+    message: str
+    result: dict[str, Any] | None = None
+    failure: Failure | None = None
+
+    @classmethod
+    def succeeded(cls, job_id: uuid.UUID, result: Mapping[str, Any]) -> Ending:
+        """Done, with the result clients see."""
+        return cls(job_id, JobStatus.SUCCEEDED, "Done", result=dict(result))
+
+    @classmethod
+    def failed(cls, job_id: uuid.UUID, code: str, message: str) -> Ending:
+        """Failed with a stable code and a human message."""
+        return cls(job_id, JobStatus.FAILED, message, failure=Failure(code, message))
+
+    @classmethod
+    def cancelled(cls, job_id: uuid.UUID) -> Ending:
+        """Stopped because a client cancelled it."""
+        return cls(job_id, JobStatus.CANCELLED, "Cancelled")
+
+    def row(self) -> JobEnd:
+        """The job row's final values."""
+        code, message = (self.failure.code, self.failure.message) if self.failure else (None, None)
+        progress = 1.0 if self.status is JobStatus.SUCCEEDED else None
+        return JobEnd(self.job_id, self.status.value, self.message, self.result, code, message, progress)
+
+
 async def succeed(
     uow: UnitOfWork, job_id: uuid.UUID, result: Mapping[str, Any], *, facts: Mapping[str, Any] | None = None
 ) -> Job | None:
     """End the job with its result; resolution and profiling results become facts of the package."""
-    return await _conclude(uow, job_id, JobStatus.SUCCEEDED, "Done", result=dict(result), facts=facts)
+    return await conclude(uow, Ending.succeeded(job_id, result), facts=facts)
 
 
 async def fail(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: str, *, permanent_fact: bool) -> Job | None:
     """End the job with a coded error; a permanent failure of a resolution is also a fact."""
-    return await _conclude(
-        uow, job_id, JobStatus.FAILED, message, failure=Failure(code, message), record_failure=permanent_fact
-    )
+    return await conclude(uow, Ending.failed(job_id, code, message), failure_is_fact=permanent_fact)
 
 
 async def cancelled(uow: UnitOfWork, job_id: uuid.UUID) -> Job | None:
     """End a running job whose cancellation the worker honoured."""
-    return await _conclude(uow, job_id, JobStatus.CANCELLED, "Cancelled")
+    return await conclude(uow, Ending.cancelled(job_id))
+
+
+async def end_many(uow: UnitOfWork, endings: Sequence[Ending]) -> dict[uuid.UUID, Job]:
+    """End several jobs that teach the package nothing, at once; jobs that had already ended are absent.
+
+    A duplicate delivery finds its job ended already and changes nothing.
+    """
+    finished = await uow.jobs.finish_many([ending.row() for ending in endings])
+    await uow.events.append_many([row for job in finished for row in _job_event(job, EventType.JOB_FINISHED)])
+    return {job.id: job for job in finished}
+
+
+def teaches(ending: Ending, facts: Mapping[str, Any] | None, failure_is_fact: bool) -> bool:
+    """Whether the ending changes what is known about the package (and so re-validates its draft)."""
+    return facts is not None or (ending.failure is not None and failure_is_fact)
+
+
+async def conclude(
+    uow: UnitOfWork, ending: Ending, *, facts: Mapping[str, Any] | None = None, failure_is_fact: bool = False
+) -> Job | None:
+    """End one job; what it learned (facts, or a permanent failure) is stored and re-validates the draft."""
+    if not teaches(ending, facts, failure_is_fact):
+        return (await end_many(uow, [ending])).get(ending.job_id)
+    finished = await uow.jobs.finish_many([ending.row()])
+    if not finished:
+        return None  # a duplicate delivery finished it already: nothing to do
+    [job] = finished
+    events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
+    await _learn(uow, job, facts, ending.failure if failure_is_fact else None, events)
+    events.add(EventType.JOB_FINISHED, job.package_id, **_payload(job))
+    await uow.events.append_many(events.rows)
+    return job
 
 
 async def retry_later(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: str, delay: timedelta) -> Job | None:
@@ -180,35 +245,6 @@ async def retry_later(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: st
     _progress_event(job, events)
     await uow.events.append_many(events.rows)
     uow.enqueue(job.id, job.kind, delay_ms=int(delay.total_seconds() * 1000))
-    return job
-
-
-async def _conclude(
-    uow: UnitOfWork,
-    job_id: uuid.UUID,
-    status: JobStatus,
-    message: str,
-    *,
-    result: dict[str, Any] | None = None,
-    facts: Mapping[str, Any] | None = None,
-    failure: Failure | None = None,
-    record_failure: bool = False,
-) -> Job | None:
-    job = await uow.jobs.finish(
-        job_id,
-        status.value,
-        message,
-        result=result,
-        error=(failure.code, failure.message) if failure is not None else None,
-        progress=1.0 if status is JobStatus.SUCCEEDED else None,
-    )
-    if job is None:
-        return None  # a duplicate delivery finished it already: nothing to do
-    events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
-    if facts is not None or (failure is not None and record_failure):
-        await _learn(uow, job, facts, failure, events)
-    events.add(EventType.JOB_FINISHED, job.package_id, **_payload(job))
-    await uow.events.append_many(events.rows)
     return job
 
 
@@ -268,12 +304,18 @@ async def _create(
 
 
 def _finish(job: Job, status: JobStatus, message: str, events: EventBatch) -> None:
+    """End a job already loaded in this unit of work (cancelling one that never started)."""
     job.status = status.value
     job.message = message
     job.finished_at = utcnow()
-    if status is JobStatus.SUCCEEDED:
-        job.progress = 1.0
     events.add(EventType.JOB_FINISHED, job.package_id, **_payload(job))
+
+
+def _job_event(job: Job, event_type: EventType) -> list[dict[str, Any]]:
+    """The event rows of one job's change, recorded under the worker's identity for its kind."""
+    events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
+    events.add(event_type, job.package_id, **_payload(job))
+    return events.rows
 
 
 def _progress_event(job: Job, events: EventBatch) -> None:
@@ -313,4 +355,18 @@ def _download_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return chosen
 
 
-__all__ = ["cancel", "claim", "fail", "report", "retry_later", "schedule_needed", "start", "succeed"]
+__all__ = [
+    "Ending",
+    "cancel",
+    "cancelled",
+    "claim",
+    "claim_many",
+    "conclude",
+    "end_many",
+    "fail",
+    "report",
+    "retry_later",
+    "schedule_needed",
+    "start",
+    "succeed",
+]

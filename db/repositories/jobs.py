@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,17 +21,33 @@ INSERT_JOB_SQL = (
     " message, attempts, cancel_requested, created_at, created_by, sent_at)"
     " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 )
-CLAIM_JOB_SQL = (
+CLAIM_JOBS_SQL = (
     "UPDATE jobs SET status = 'RUNNING', attempts = attempts + 1, started_at = coalesce(started_at, now()),"
     " heartbeat_at = now(), message = 'Running'"
-    " WHERE id = $1 AND (status = 'QUEUED' OR (status = 'RUNNING' AND heartbeat_at < now() - $2::interval))"
+    " WHERE id = ANY($1::uuid[])"
+    " AND (status = 'QUEUED' OR (status = 'RUNNING' AND heartbeat_at < now() - $2::interval))"
     f" RETURNING {columns(Job)}"
 )
-FINISH_JOB_SQL = (
-    "UPDATE jobs SET status = $2, message = $3, result = $4::jsonb, error_code = $5, error_message = $6,"
-    " progress = coalesce($7, progress), finished_at = now()"
-    f" WHERE id = $1 AND status IN ('QUEUED', 'RUNNING') RETURNING {columns(Job)}"
+FINISH_JOBS_SQL = (
+    "UPDATE jobs SET status = v.status, message = v.message, result = v.result, error_code = v.error_code,"
+    " error_message = v.error_message, progress = coalesce(v.progress, jobs.progress), finished_at = now()"
+    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::float8[])"
+    " AS v(id, status, message, result, error_code, error_message, progress)"
+    " WHERE jobs.id = v.id AND jobs.status IN ('QUEUED', 'RUNNING')"
+    f" RETURNING {columns(Job, 'jobs')}"
 )
+
+
+class JobEnd(NamedTuple):
+    """The final values of one job: status and message, result, error, and progress (``None`` keeps it)."""
+
+    job_id: uuid.UUID
+    status: str
+    message: str
+    result: dict[str, Any] | None
+    error_code: str | None
+    error_message: str | None
+    progress: float | None
 
 
 class JobRepository:
@@ -101,10 +117,14 @@ class JobRepository:
         query = query.order_by(Job.created_at.desc(), Job.id.desc()).limit(first + 1)
         return list(await self._session.scalars(query))
 
-    async def claim(self, job_id: uuid.UUID, lease: timedelta) -> Job | None:
-        """Take a queued job, or a running one whose worker stopped beating; ``None`` if not ours."""
-        row = await (await driver(self._session)).fetchrow(CLAIM_JOB_SQL, job_id, lease)
-        return detached(Job, row) if row is not None else None
+    async def claim_many(self, job_ids: Sequence[uuid.UUID], lease: timedelta) -> list[Job]:
+        """Take the queued jobs among ``job_ids``, and running ones whose worker stopped beating.
+
+        One statement for all: a worker's concurrently starting jobs share it. Jobs finished,
+        cancelled or alive elsewhere are simply not returned.
+        """
+        rows = await (await driver(self._session)).fetch(CLAIM_JOBS_SQL, list(job_ids), lease)
+        return [detached(Job, row) for row in rows]
 
     async def beat(self, job_id: uuid.UUID, progress: float | None, message: str | None) -> bool | None:
         """Record progress (and that the worker lives); the cancel flag, or ``None`` if not running."""
@@ -131,22 +151,19 @@ class JobRepository:
         """Note that the jobs' messages could not be sent (the sweeper sends them after its grace)."""
         await self._session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "QUEUED").values(sent_at=None))
 
-    async def finish(
-        self,
-        job_id: uuid.UUID,
-        status: str,
-        message: str,
-        *,
-        result: dict[str, Any] | None,
-        error: tuple[str, str] | None,
-        progress: float | None,
-    ) -> Job | None:
-        """End an unfinished job in one statement; ``None`` if it had already ended (a duplicate delivery)."""
-        code, text = error if error is not None else (None, None)
-        row = await (await driver(self._session)).fetchrow(
-            FINISH_JOB_SQL, job_id, status, message, None if result is None else as_json(result), code, text, progress
+    async def finish_many(self, ends: Sequence[JobEnd]) -> list[Job]:
+        """End the unfinished jobs among ``ends`` in one statement; those already ended are not returned."""
+        rows = await (await driver(self._session)).fetch(
+            FINISH_JOBS_SQL,
+            [end.job_id for end in ends],
+            [end.status for end in ends],
+            [end.message for end in ends],
+            [None if end.result is None else as_json(end.result) for end in ends],
+            [end.error_code for end in ends],
+            [end.error_message for end in ends],
+            [end.progress for end in ends],
         )
-        return detached(Job, row) if row is not None else None
+        return [detached(Job, row) for row in rows]
 
     async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
         """Jobs to (re-)send: queued whose send failed (or sent long ago), or running with a dead worker.

@@ -223,6 +223,47 @@ async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url:
     assert (await _job(database_url, job_id)).attempts == 1
 
 
+async def test_two_deliveries_of_one_job_at_the_same_time_run_it_once(database_url: str) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    runs = 0
+
+    async def body(_: JobContext) -> Outcome:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.05)
+        return Outcome(result={"ran": runs})
+
+    await asyncio.gather(*(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, body) for _ in range(3)))
+    assert runs == 1
+    job = await _job(database_url, job_id)
+    assert (job.status, job.attempts, job.result) == ("SUCCEEDED", 1, {"ran": 1})
+    assert (await _event_types(database_url, package_id)).count("JOB_FINISHED") == 1
+
+
+async def test_concurrent_jobs_share_their_transactions_and_each_ends_once_with_its_own_outcome(
+    database_url: str,
+) -> None:
+    actor = await _actor(database_url)
+    made = [await _package_with_model(database_url, actor) for _ in range(6)]
+
+    async def body(context: JobContext) -> Outcome:
+        await asyncio.sleep(0.01)
+        if context.job.package_id == made[0][0]:
+            raise IntegrationError("HUB_NOT_FOUND", "No such model.")
+        return Outcome(result={"package": str(context.job.package_id)})
+
+    await asyncio.gather(*(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, body) for _, job_id in made))
+    for index, (package_id, job_id) in enumerate(made):
+        job = await _job(database_url, job_id)
+        if index == 0:
+            assert (job.status, job.error_code, job.result) == ("FAILED", "HUB_NOT_FOUND", None)
+        else:
+            assert (job.status, job.result, job.progress) == ("SUCCEEDED", {"package": str(package_id)}, 1.0)
+        types = await _event_types(database_url, package_id)
+        assert types.count("JOB_FINISHED") == 1 and types.count("JOB_PROGRESS") >= 1
+
+
 async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over_once_it_stalls(
     database_url: str,
 ) -> None:

@@ -1,0 +1,79 @@
+"""The coalescer that lets a worker's concurrent jobs share their claim and outcome transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from workers.coalescing import Coalescer
+
+
+async def test_requests_made_while_a_batch_runs_go_together_in_the_next_one() -> None:
+    batches: list[list[int]] = []
+    release = asyncio.Event()
+
+    async def double(requests: Sequence[int]) -> list[int]:
+        batches.append(list(requests))
+        if len(batches) == 1:
+            await release.wait()  # hold the first batch in flight
+        return [request * 2 for request in requests]
+
+    coalescer: Coalescer[int, int] = Coalescer(double)
+    first = asyncio.create_task(coalescer.submit(1))
+    await asyncio.sleep(0)
+    others = [asyncio.create_task(coalescer.submit(n)) for n in (2, 3, 4)]
+    await asyncio.sleep(0)
+    release.set()
+    assert await first == 2
+    assert [await task for task in others] == [4, 6, 8]
+    assert batches == [[1], [2, 3, 4]]
+
+
+async def test_a_lone_request_runs_at_once_in_a_batch_of_its_own() -> None:
+    batches: list[list[str]] = []
+
+    async def echo(requests: Sequence[str]) -> list[str]:
+        batches.append(list(requests))
+        return list(requests)
+
+    coalescer: Coalescer[str, str] = Coalescer(echo)
+    assert await coalescer.submit("a") == "a"
+    assert await coalescer.submit("b") == "b"
+    assert batches == [["a"], ["b"]]
+
+
+async def test_a_failing_batch_is_retried_one_by_one_so_only_the_bad_request_fails() -> None:
+    calls: list[list[int]] = []
+
+    async def reject_negative(requests: Sequence[int]) -> list[int]:
+        calls.append(list(requests))
+        if any(request < 0 for request in requests):
+            raise ValueError("negative")
+        return list(requests)
+
+    coalescer: Coalescer[int, int] = Coalescer(reject_negative)
+    tasks = [asyncio.create_task(coalescer.submit(n)) for n in (1, -1, 2)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] == 1 and results[2] == 2
+    assert isinstance(results[1], ValueError)
+    assert calls == [[1, -1, 2], [1], [-1], [2]]
+
+
+async def test_a_caller_that_goes_away_does_not_break_the_others() -> None:
+    gate = asyncio.Event()
+
+    async def slow(requests: Sequence[int]) -> list[int]:
+        await gate.wait()
+        return list(requests)
+
+    coalescer: Coalescer[int, int] = Coalescer(slow)
+    leaving = asyncio.create_task(coalescer.submit(1))
+    staying = asyncio.create_task(coalescer.submit(2))
+    await asyncio.sleep(0)
+    leaving.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert await staying == 2
