@@ -117,8 +117,20 @@ def _verify(root: Path, wanted: dict[str, Any]) -> None:
         digests = dict(zip(expected, pool.map(_sha256, (root / name for name in expected)), strict=True))
     for name, sha in expected.items():
         if digests[name] != sha:
-            (root / name).unlink(missing_ok=True)
-            raise IntegrationError("DOWNLOAD_CORRUPT", f"{name} does not match its published sha256; removed it.")
+            _remove(root / name)
+            # Most often damage in transit: the bad copy is gone, so a retry (bounded) may well succeed.
+            raise IntegrationError(
+                "DOWNLOAD_CORRUPT", f"{name} does not match its published sha256; removed it.", transient=True
+            )
+
+
+def _remove(path: Path) -> None:
+    """Remove a snapshot file and the cache blob it links to: a bad blob left behind would be
+    linked again, without a download, by every retry (even of another commit with that file)."""
+    blob = path.resolve()
+    path.unlink(missing_ok=True)
+    if blob != path:
+        blob.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:

@@ -22,6 +22,10 @@ def hub_errors(what: str) -> Iterator[None]:
         raise IntegrationError("HUB_GATED", f"The {what} is gated: set a Hub token with access to it.") from None
     except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError) as exc:
         raise IntegrationError("HUB_NOT_FOUND", f"The {what} was not found on the Hub ({_kind(exc)}).") from None
+    except errors.LocalEntryNotFoundError as exc:
+        # The client gave up reaching the Hub for a file (after its own retries) and has no cached
+        # copy: an outage or a refusal, said by the cause, not a file missing from the repo.
+        raise _from_cause(what, exc.__cause__) from None
     except (errors.EntryNotFoundError, errors.RemoteEntryNotFoundError):
         raise IntegrationError("HUB_NOT_FOUND", f"A file of the {what} was not found on the Hub.") from None
     except errors.HfHubHTTPError as exc:
@@ -47,6 +51,15 @@ def _from_status(what: str, status: int | None, exc: errors.HfHubHTTPError) -> I
     if status is not None and status >= 500:
         return IntegrationError("HUB_UNAVAILABLE", f"The Hub failed for the {what} (HTTP {status}).", transient=True)
     return IntegrationError("HUB_REQUEST_FAILED", f"The Hub refused the request for the {what} (HTTP {status}).")
+
+
+def _from_cause(what: str, cause: BaseException | None) -> IntegrationError:
+    if isinstance(cause, errors.HfHubHTTPError):
+        return _from_status(what, cause.response.status_code if cause.response is not None else None, cause)
+    reason = type(cause).__name__ if cause is not None else "no cached copy"
+    return IntegrationError(
+        "HUB_UNAVAILABLE", f"The Hub could not be reached for the {what}: {reason}.", transient=True
+    )
 
 
 def _kind(exc: Exception) -> str:

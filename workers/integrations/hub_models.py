@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from huggingface_hub import HfApi, hf_hub_download
-from huggingface_hub.errors import NotASafetensorsRepoError
+from huggingface_hub.errors import NotASafetensorsRepoError, SafetensorsParsingError
 
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_errors import hub_errors
@@ -28,6 +28,8 @@ def resolve_hub_model(repo_id: str, revision: str, *, endpoint: str, token: str 
             metadata = api.get_safetensors_metadata(repo_id, revision=sha, timeout=TIMEOUT)
         except NotASafetensorsRepoError:
             raise IntegrationError("MODEL_WEIGHTS_MISSING", f"{repo_id} has no safetensors weights.") from None
+        except SafetensorsParsingError as exc:
+            raise IntegrationError("MODEL_WEIGHTS_INVALID", f"{repo_id} has unreadable safetensors: {exc}") from None
         with tempfile.TemporaryDirectory(prefix="trainpack-config-") as folder:
             try:
                 config_path = hf_hub_download(

@@ -65,4 +65,28 @@ def read_header(file: Path) -> dict[str, Any]:
             raise IntegrationError("MODEL_WEIGHTS_INVALID", f"{file.name} has an unreadable header.") from None
     if not isinstance(header, dict):
         raise IntegrationError("MODEL_WEIGHTS_INVALID", f"{file.name} has an unreadable header.")
+    end = _data_end(header)
+    if end is None:
+        raise IntegrationError("MODEL_WEIGHTS_INVALID", f"{file.name} has a malformed tensor entry in its header.")
+    if file.stat().st_size < 8 + length + end:
+        raise IntegrationError("MODEL_WEIGHTS_INVALID", f"{file.name} is truncated: its tensor data is incomplete.")
     return header
+
+
+def _data_end(header: dict[str, Any]) -> int | None:
+    """Where the last tensor's bytes end (relative to the data), or ``None`` if an entry is malformed."""
+    end = 0
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or not isinstance(entry.get("dtype"), str):
+            return None
+        shape, offsets = entry.get("shape"), entry.get("data_offsets")
+        if not isinstance(shape, list) or not all(isinstance(dim, int) and dim >= 0 for dim in shape):
+            return None
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
+            return None
+        if not 0 <= offsets[0] <= offsets[1]:
+            return None
+        end = max(end, offsets[1])
+    return end
