@@ -1,6 +1,6 @@
 """Issue 4 (a): jobs/s through the job machinery against a bare Dramatiq no-op actor, same Redis.
 
-One worker process (``dramatiq bench.jobs_worker``, 1 process x 16 threads, more than the
+One worker process (``dramatiq bench.jobs_worker``, 1 process x 32 threads, more than the
 Dramatiq default of 8 because a job mostly waits on the database) serves every actor.
 
 - Baseline: N messages to ``bench.noop`` (an actor that only counts itself done), timed from
@@ -49,7 +49,7 @@ from workflow.job_inputs import JobKind
 from workflow.targets import PackageRef
 
 TARGET = 0.5
-THREADS = 16
+THREADS = 32
 CREATORS = 8
 
 
