@@ -76,7 +76,7 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         log.info("job skipped: finished, cancelled or running elsewhere", job_id=job_id)
         return
     context = JobContext(job, settings)
-    reporter = asyncio.create_task(_report_loop(context))
+    reporting = _Reporting(context)
     outcome: Outcome | None = None
     try:
         async with asyncio.timeout(settings.job_time_limit_seconds):
@@ -93,8 +93,7 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         log.exception("job failed unexpectedly", job_id=job_id, kind=kind.value)
         await _end(jobs.Ending.failed(identifier, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
     finally:
-        reporter.cancel()
-        await asyncio.gather(reporter, return_exceptions=True)
+        await reporting.stop()
     if outcome is not None:
         if context.cancel.is_set():
             await _end(jobs.Ending.cancelled(identifier))
@@ -126,6 +125,25 @@ async def _end(ending: jobs.Ending, *, facts: Mapping[str, Any] | None = None, f
             await jobs.conclude(uow, ending, facts=facts, failure_is_fact=failure_is_fact)
     else:
         await _steps().endings.submit(ending)
+
+
+class _Reporting:
+    """The job's progress reporter, started only if the job outlives one reporting interval."""
+
+    def __init__(self, context: JobContext) -> None:
+        loop = asyncio.get_running_loop()
+        self._task: asyncio.Task[None] | None = None
+        self._timer = loop.call_later(context.settings.job_progress_interval_seconds, self._start, context)
+
+    def _start(self, context: JobContext) -> None:
+        self._task = asyncio.get_running_loop().create_task(_report_loop(context))
+
+    async def stop(self) -> None:
+        """Stop reporting (the outcome is recorded next)."""
+        self._timer.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -162,22 +180,23 @@ async def _end_batch(endings: Sequence[jobs.Ending]) -> list[Job | None]:
 
 
 async def _report_loop(context: JobContext) -> None:
-    """Write progress at most every interval, renew the lease, and pick up cancellation."""
+    """Write progress at most every interval, renew the lease, and pick up cancellation.
+
+    Started once the job has run for one interval: a job that ends sooner never needs it.
+    """
     settings = context.settings
-    interval = settings.job_progress_interval_seconds
     last_beat = time.monotonic()
     while True:
-        await asyncio.sleep(interval)
         latest = context.take_progress()
-        if latest is None and time.monotonic() - last_beat < settings.job_heartbeat_seconds:
-            continue
-        fraction, message = latest if latest is not None else (None, None)
-        try:
-            async with unit_of_work() as uow:
-                cancel = await jobs.report(uow, context.job, fraction, message)
-        except Exception as exc:  # a missed report only delays progress; the next one retries
-            log.warning("could not record job progress", job_id=str(context.job.id), error=repr(exc))
-            continue
-        last_beat = time.monotonic()
-        if cancel:
-            context.cancel.set()
+        if latest is not None or time.monotonic() - last_beat >= settings.job_heartbeat_seconds:
+            fraction, message = latest if latest is not None else (None, None)
+            try:
+                async with unit_of_work() as uow:
+                    cancel = await jobs.report(uow, context.job, fraction, message)
+            except Exception as exc:  # a missed report only delays progress; the next one retries
+                log.warning("could not record job progress", job_id=str(context.job.id), error=repr(exc))
+            else:
+                last_beat = time.monotonic()
+                if cancel:
+                    context.cancel.set()
+        await asyncio.sleep(settings.job_progress_interval_seconds)
