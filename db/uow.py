@@ -101,8 +101,13 @@ class UnitOfWork:
             await _job_sender(jobs)
         except Exception as exc:  # any broker failure: the row is the truth, the sweeper re-sends
             log.warning("could not send jobs; the sweeper will send them", jobs=len(jobs), error=repr(exc))
+            # A delayed retry keeps its "not before" time: clearing it would resend it at once,
+            # skipping its backoff (the resend interval after that time covers it instead).
+            immediate = [job_id for job_id, _, delay_ms in jobs if not delay_ms]
+            if not immediate:
+                return
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    await JobRepository(session).mark_unsent([job_id for job_id, _, _ in jobs])
+                    await JobRepository(session).mark_unsent(immediate)
             except Exception as db_exc:  # the resend interval still covers them
-                log.warning("could not mark jobs unsent", jobs=len(jobs), error=repr(db_exc))
+                log.warning("could not mark jobs unsent", jobs=len(immediate), error=repr(db_exc))

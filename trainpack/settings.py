@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     job_time_limit_seconds: float = Field(default=3600.0, description="A job running longer than this fails.")
     sweep_every_seconds: float = Field(default=10.0, description="How often workers look for unsent or stalled jobs.")
     sweep_unsent_grace_seconds: float = Field(
-        default=5.0, description="A committed job not sent after this long is sent by the sweeper."
+        default=5.0,
+        description="A job whose send failed (queue down) is sent by the sweeper after this long; one "
+        "lost in a crash between commit and send, after the job lease.",
     )
     broker_heartbeat_ms: int = Field(
         default=60_000, description="Dramatiq: messages of a worker silent this long are redelivered."

@@ -12,8 +12,9 @@ from db.engine import make_engine, make_sessionmaker
 from db.uow import UnitOfWork
 from trainpack.settings import Settings, load_settings
 
-# Every running job may hold two connections at once (its step and its progress report). A pool
-# smaller than that churns: overflow connections are opened and closed on every job.
+# Claims and outcomes are coalesced (a connection per batch), but every job that outlives one
+# reporting interval holds a connection while it reports, and fact-bearing outcomes take their
+# own. A pool too small for that churns: overflow connections are opened and closed per job.
 POOL_SIZE = 16
 
 _settings: Settings | None = None

@@ -82,23 +82,23 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         async with asyncio.timeout(settings.job_time_limit_seconds):
             outcome = await body(context)
     except Cancelled:
-        await _end(jobs.Ending.cancelled(identifier))
+        await _end(jobs.Ending.cancelled(job))
     except TimeoutError:
         context.cancel.set()
         message = f"The job ran past its time limit of {settings.job_time_limit_seconds:.0f} s."
-        await _end(jobs.Ending.failed(identifier, "JOB_TIME_LIMIT", message))
+        await _end(jobs.Ending.failed(job, "JOB_TIME_LIMIT", message))
     except IntegrationError as error:
         await _failed(context, kind, error)
     except Exception:  # an unexpected bug must still end the job, visibly and without a traceback to clients
         log.exception("job failed unexpectedly", job_id=job_id, kind=kind.value)
-        await _end(jobs.Ending.failed(identifier, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
+        await _end(jobs.Ending.failed(job, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
     finally:
         await reporting.stop()
     if outcome is not None:
         if context.cancel.is_set():
-            await _end(jobs.Ending.cancelled(identifier))
+            await _end(jobs.Ending.cancelled(job))
         else:
-            await _end(jobs.Ending.succeeded(identifier, outcome.result), facts=outcome.facts)
+            await _end(jobs.Ending.succeeded(job, outcome.result), facts=outcome.facts)
 
 
 async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> None:
@@ -115,7 +115,7 @@ async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -
             await jobs.retry_later(uow, job.id, error.code, error.message, timedelta(milliseconds=delay_ms))
         return
     log.info("job failed", job_id=str(job.id), code=error.code, transient=error.transient)
-    await _end(jobs.Ending.failed(job.id, error.code, error.message), failure_is_fact=learns)
+    await _end(jobs.Ending.failed(job, error.code, error.message), failure_is_fact=learns)
 
 
 async def _end(ending: jobs.Ending, *, facts: Mapping[str, Any] | None = None, failure_is_fact: bool = False) -> None:
@@ -155,26 +155,42 @@ class _Steps:
 
 
 _steps_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Steps] = weakref.WeakKeyDictionary()
+BATCH_LOCK_WAIT_MS = 2000
+"""How long a batch waits for a row lock (a sweeper or a cancel holding it) before it falls back to
+running its requests alone, so one locked row does not hold up every job of the worker."""
 
 
 def _steps() -> _Steps:
     loop = asyncio.get_running_loop()
     steps = _steps_by_loop.get(loop)
     if steps is None:
-        steps = _steps_by_loop[loop] = _Steps(Coalescer(_claim_batch), Coalescer(_end_batch))
+        steps = _Steps(Coalescer(_claim_batch, abandoned=_release), Coalescer(_end_batch))
+        _steps_by_loop[loop] = steps
     return steps
 
 
 async def _claim_batch(job_ids: Sequence[uuid.UUID]) -> list[Job | None]:
     lease = timedelta(seconds=worker_settings().job_lease_seconds)
     async with unit_of_work() as uow:
+        if len(job_ids) > 1:
+            await uow.jobs.limit_lock_wait(BATCH_LOCK_WAIT_MS)
         claimed = await jobs.claim_many(uow, job_ids, lease)
     # A job delivered twice at once goes to its first delivery only: the other finds it taken.
     return [claimed.pop(job_id, None) for job_id in job_ids]
 
 
+async def _release(claimed: Sequence[Job | None]) -> None:
+    """Claims whose delivery was cancelled while they were being taken: give them back."""
+    taken = [job for job in claimed if job is not None]
+    if taken:
+        async with unit_of_work() as uow:
+            await jobs.release_many(uow, taken)
+
+
 async def _end_batch(endings: Sequence[jobs.Ending]) -> list[Job | None]:
     async with unit_of_work() as uow:
+        if len(endings) > 1:
+            await uow.jobs.limit_lock_wait(BATCH_LOCK_WAIT_MS)
         ended = await jobs.end_many(uow, endings)
     return [ended.pop(ending.job_id, None) for ending in endings]
 

@@ -1,8 +1,10 @@
 """The sweeper: sends jobs that were committed but never sent, or whose worker died.
 
-A crash between commit and send, or a Redis outage, leaves a QUEUED row with no message;
-a killed worker leaves a RUNNING row whose lease lapses. Either way the row is the truth,
-and the sweeper (re-)sends its message. Duplicates are harmless: the actors claim the row.
+A Redis outage leaves a QUEUED row marked unsent: it is sent once the grace period has passed.
+A crash between commit and send leaves a QUEUED row that claims to be sent: it is sent again
+once the resend interval (the job lease) has passed since. A killed worker leaves a RUNNING row
+whose lease lapses. Either way the row is the truth, and the sweeper (re-)sends its message.
+Duplicates are harmless: the actors claim the row.
 """
 
 from __future__ import annotations

@@ -126,6 +126,12 @@ async def claim(uow: UnitOfWork, job_id: uuid.UUID, lease: timedelta) -> Job | N
     return (await claim_many(uow, [job_id], lease)).get(job_id)
 
 
+async def release_many(uow: UnitOfWork, claimed: Sequence[Job]) -> None:
+    """Give back claims whose worker went away before running them, so a redelivery runs them at once."""
+    released = await uow.jobs.release_many([(job.id, job.attempts) for job in claimed])
+    await uow.events.append_many([row for job in released for row in _job_event(job, EventType.JOB_PROGRESS)])
+
+
 async def claim_many(uow: UnitOfWork, job_ids: Sequence[uuid.UUID], lease: timedelta) -> dict[uuid.UUID, Job]:
     """Take several jobs at once (a worker's concurrently starting jobs); those not taken are absent."""
     claimed = await uow.jobs.claim_many(job_ids, lease)
@@ -149,57 +155,42 @@ async def report(uow: UnitOfWork, job: Job, progress: float | None, message: str
 
 @dataclass(frozen=True)
 class Ending:
-    """How a job ends: its status and message, with its result or its coded failure."""
+    """How one claimed attempt of a job ends: status and message, with its result or coded failure."""
 
     job_id: uuid.UUID
+    attempt: int
     status: JobStatus
     message: str
     result: dict[str, Any] | None = None
     failure: Failure | None = None
 
     @classmethod
-    def succeeded(cls, job_id: uuid.UUID, result: Mapping[str, Any]) -> Ending:
+    def succeeded(cls, job: Job, result: Mapping[str, Any]) -> Ending:
         """Done, with the result clients see."""
-        return cls(job_id, JobStatus.SUCCEEDED, "Done", result=dict(result))
+        return cls(job.id, job.attempts, JobStatus.SUCCEEDED, "Done", result=dict(result))
 
     @classmethod
-    def failed(cls, job_id: uuid.UUID, code: str, message: str) -> Ending:
+    def failed(cls, job: Job, code: str, message: str) -> Ending:
         """Failed with a stable code and a human message."""
-        return cls(job_id, JobStatus.FAILED, message, failure=Failure(code, message))
+        return cls(job.id, job.attempts, JobStatus.FAILED, message, failure=Failure(code, message))
 
     @classmethod
-    def cancelled(cls, job_id: uuid.UUID) -> Ending:
+    def cancelled(cls, job: Job) -> Ending:
         """Stopped because a client cancelled it."""
-        return cls(job_id, JobStatus.CANCELLED, "Cancelled")
+        return cls(job.id, job.attempts, JobStatus.CANCELLED, "Cancelled")
 
     def row(self) -> JobEnd:
         """The job row's final values."""
         code, message = (self.failure.code, self.failure.message) if self.failure else (None, None)
         progress = 1.0 if self.status is JobStatus.SUCCEEDED else None
-        return JobEnd(self.job_id, self.status.value, self.message, self.result, code, message, progress)
-
-
-async def succeed(
-    uow: UnitOfWork, job_id: uuid.UUID, result: Mapping[str, Any], *, facts: Mapping[str, Any] | None = None
-) -> Job | None:
-    """End the job with its result; resolution and profiling results become facts of the package."""
-    return await conclude(uow, Ending.succeeded(job_id, result), facts=facts)
-
-
-async def fail(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: str, *, permanent_fact: bool) -> Job | None:
-    """End the job with a coded error; a permanent failure of a resolution is also a fact."""
-    return await conclude(uow, Ending.failed(job_id, code, message), failure_is_fact=permanent_fact)
-
-
-async def cancelled(uow: UnitOfWork, job_id: uuid.UUID) -> Job | None:
-    """End a running job whose cancellation the worker honoured."""
-    return await conclude(uow, Ending.cancelled(job_id))
+        return JobEnd(self.job_id, self.attempt, self.status.value, self.message, self.result, code, message, progress)
 
 
 async def end_many(uow: UnitOfWork, endings: Sequence[Ending]) -> dict[uuid.UUID, Job]:
-    """End several jobs that teach the package nothing, at once; jobs that had already ended are absent.
+    """End several attempts that teach the package nothing, at once; those no longer running are absent.
 
-    A duplicate delivery finds its job ended already and changes nothing.
+    A duplicate delivery finds its job ended already, and a worker that stalled past its lease
+    finds its attempt taken over: either changes nothing.
     """
     finished = await uow.jobs.finish_many([ending.row() for ending in endings])
     await uow.events.append_many([row for job in finished for row in _job_event(job, EventType.JOB_FINISHED)])
@@ -234,7 +225,7 @@ async def retry_later(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: st
     if job is None or job.status != JobStatus.RUNNING:
         return None
     if job.cancel_requested:
-        return await cancelled(uow, job_id)
+        return await conclude(uow, Ending.cancelled(job))
     job.status = JobStatus.QUEUED.value
     job.message = f"Retrying in {delay.total_seconds():.0f} s after {code}: {message}"
     # Not due for the sweeper before the delayed message is.
@@ -295,7 +286,7 @@ async def _create(
         cancel_requested=False,
         created_at=utcnow(),
         created_by=actor.label,
-        sent_at=utcnow(),  # sent after commit; the unit of work clears it if the send fails
+        sent_at=utcnow(),  # sent after commit (the row takes the database's clock); cleared if the send fails
     )
     await uow.jobs.insert(job)
     events.add(EventType.JOB_CREATED, package_id, **_payload(job))
@@ -358,15 +349,13 @@ def _download_options(options: Mapping[str, Any]) -> dict[str, Any]:
 __all__ = [
     "Ending",
     "cancel",
-    "cancelled",
     "claim",
     "claim_many",
     "conclude",
     "end_many",
-    "fail",
+    "release_many",
     "report",
     "retry_later",
     "schedule_needed",
     "start",
-    "succeed",
 ]

@@ -20,8 +20,10 @@ ENDED = ("SUCCEEDED", "FAILED", "CANCELLED")
 INSERT_JOB_SQL = (
     "INSERT INTO jobs (id, organisation_id, package_id, version_id, kind, input, input_key, status, progress,"
     " message, attempts, cancel_requested, created_at, created_by, sent_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, now())"
 )
+"""A new job is written as sent (its message goes out after commit), by the database's clock, which
+is the one the sweeper compares against."""
 # Both statements find their rows by primary key. Their status tests are written so the planner
 # cannot match them to the partial index of unfinished jobs: with stale statistics it would
 # otherwise scan every queued job for each claim, which under a burst of jobs costs O(queue).
@@ -32,20 +34,33 @@ CLAIM_JOBS_SQL = (
     " AND CASE status WHEN 'QUEUED' THEN true WHEN 'RUNNING' THEN heartbeat_at < now() - $2::interval ELSE false END"
     f" RETURNING {columns(Job)}"
 )
+# An ending applies only to the attempt that claimed the job: a worker that stalled past its
+# lease must not end the attempt of the worker that took over. A cancelled job keeps the error
+# of the attempt before it (why it was being retried).
 FINISH_JOBS_SQL = (
-    "UPDATE jobs SET status = v.status, message = v.message, result = v.result, error_code = v.error_code,"
-    " error_message = v.error_message, progress = coalesce(v.progress, jobs.progress), finished_at = now()"
-    " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::float8[])"
-    " AS v(id, status, message, result, error_code, error_message, progress)"
-    f" WHERE jobs.id = v.id AND jobs.status NOT IN {ENDED}"
+    "UPDATE jobs SET status = v.status, message = v.message, result = v.result,"
+    " error_code = CASE v.status WHEN 'CANCELLED' THEN jobs.error_code ELSE v.error_code END,"
+    " error_message = CASE v.status WHEN 'CANCELLED' THEN jobs.error_message ELSE v.error_message END,"
+    " progress = coalesce(v.progress, jobs.progress), finished_at = now()"
+    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::float8[])"
+    " AS v(id, attempt, status, message, result, error_code, error_message, progress)"
+    " WHERE jobs.id = v.id AND CASE jobs.status WHEN 'RUNNING' THEN jobs.attempts = v.attempt ELSE false END"
+    f" RETURNING {columns(Job, 'jobs')}"
+)
+RELEASE_JOBS_SQL = (
+    "UPDATE jobs SET status = 'QUEUED', attempts = attempts - 1, message = 'Queued'"
+    " FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)"
+    " WHERE jobs.id = v.id AND CASE jobs.status WHEN 'RUNNING' THEN jobs.attempts = v.attempt ELSE false END"
     f" RETURNING {columns(Job, 'jobs')}"
 )
 
 
 class JobEnd(NamedTuple):
-    """The final values of one job: status and message, result, error, and progress (``None`` keeps it)."""
+    """The final values of one attempt of a job: status and message, result, error, and progress
+    (``None`` keeps it)."""
 
     job_id: uuid.UUID
+    attempt: int
     status: str
     message: str
     result: dict[str, Any] | None
@@ -78,7 +93,6 @@ class JobRepository:
             job.cancel_requested,
             job.created_at,
             job.created_by,
-            job.sent_at,
         )
 
     async def get(self, job_id: uuid.UUID, *, lock: bool = False) -> Job | None:
@@ -158,10 +172,12 @@ class JobRepository:
         await self._session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "QUEUED").values(sent_at=None))
 
     async def finish_many(self, ends: Sequence[JobEnd]) -> list[Job]:
-        """End the unfinished jobs among ``ends`` in one statement; those already ended are not returned."""
+        """End the claimed attempts among ``ends`` in one statement; those no longer running (ended, or
+        taken over by another worker) are not returned."""
         rows = await (await driver(self._session)).fetch(
             FINISH_JOBS_SQL,
             [end.job_id for end in ends],
+            [end.attempt for end in ends],
             [end.status for end in ends],
             [end.message for end in ends],
             [None if end.result is None else as_json(end.result) for end in ends],
@@ -170,6 +186,17 @@ class JobRepository:
             [end.progress for end in ends],
         )
         return [detached(Job, row) for row in rows]
+
+    async def release_many(self, claims: Sequence[tuple[uuid.UUID, int]]) -> list[Job]:
+        """Give back claimed attempts that will not run (their worker went away before starting them)."""
+        rows = await (await driver(self._session)).fetch(
+            RELEASE_JOBS_SQL, [job_id for job_id, _ in claims], [attempt for _, attempt in claims]
+        )
+        return [detached(Job, row) for row in rows]
+
+    async def limit_lock_wait(self, milliseconds: int) -> None:
+        """Let this transaction wait at most ``milliseconds`` for a row lock (then it fails)."""
+        await (await driver(self._session)).execute(f"SET LOCAL lock_timeout = {int(milliseconds)}")
 
     async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
         """Jobs to (re-)send: queued whose send failed (or sent long ago), or running with a dead worker.

@@ -29,7 +29,9 @@ async def test_a_job_created_while_redis_is_down_runs_once_redis_is_back(databas
     namespace = f"outage-{uuid.uuid4().hex[:8]}"
     with HubStandin() as hub, tempfile.TemporaryDirectory(prefix="trainpack-models-") as cache, redis_server() as queue:
         sha = hub.add_model("acme/patient", tiny_llama().files)
-        env = worker_env(database_url, queue.url, hub.url, cache, namespace)
+        # A lease far longer than the wait below: only the "unsent" mark (not the resend of a job
+        # presumed lost in a crash) can get the job sent in time.
+        env = {**worker_env(database_url, queue.url, hub.url, cache, namespace), "TRAINPACK_JOB_LEASE_SECONDS": "300"}
         with (
             InProcessServer.start(database_url, redis_url=queue.url, queue_namespace=namespace) as server,
             worker_process(env),
@@ -51,7 +53,7 @@ async def test_a_job_created_while_redis_is_down_runs_once_redis_is_back(databas
                 assert (waiting["status"], waiting["attempts"]) == ("QUEUED", 0), waiting
 
                 queue.start()
-                [done] = await wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1, timeout=60)
+                [done] = await wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1, timeout=45)
                 assert (done["status"], done["attempts"]) == ("SUCCEEDED", 1), done
                 assert done["result"]["resolvedSha"] == sha
                 model_step = next(s for s in (await view(api, package_id))["draft"]["steps"] if s["step"] == "MODEL")

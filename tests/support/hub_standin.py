@@ -38,7 +38,7 @@ _RESOLVE = re.compile(r"^/(?:(?P<kind>datasets)/)?(?P<repo>.+?)/resolve/(?P<rev>
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=64)
 def git_blob_sha(content: bytes) -> str:
     """The git object id of a file, which the Hub uses as the ETag of files outside LFS (cached:
     the Hub answers metadata requests without rehashing large files, and so does the stand-in)."""
@@ -47,7 +47,7 @@ def git_blob_sha(content: bytes) -> str:
     return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=64)
 def lfs_sha256(content: bytes) -> str:
     """The sha256 the Hub publishes for an LFS file (cached: bytes keep their hash, so a repeat
     request for the same file costs a lookup, not another pass over it)."""

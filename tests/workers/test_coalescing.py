@@ -61,19 +61,41 @@ async def test_a_failing_batch_is_retried_one_by_one_so_only_the_bad_request_fai
     assert calls == [[1, -1, 2], [1], [-1], [2]]
 
 
-async def test_a_caller_that_goes_away_does_not_break_the_others() -> None:
+async def test_a_caller_gone_before_its_batch_runs_is_dropped_and_one_gone_during_it_is_handed_back() -> None:
+    ran: list[list[int]] = []
+    handed_back: list[int] = []
     gate = asyncio.Event()
 
     async def slow(requests: Sequence[int]) -> list[int]:
+        ran.append(list(requests))
         await gate.wait()
-        return list(requests)
+        return [request * 10 for request in requests]
 
-    coalescer: Coalescer[int, int] = Coalescer(slow)
-    leaving = asyncio.create_task(coalescer.submit(1))
-    staying = asyncio.create_task(coalescer.submit(2))
+    async def abandoned(results: Sequence[int]) -> None:
+        handed_back.extend(results)
+
+    coalescer: Coalescer[int, int] = Coalescer(slow, abandoned=abandoned)
+    first = asyncio.create_task(coalescer.submit(1))  # its batch starts and waits at the gate
     await asyncio.sleep(0)
-    leaving.cancel()
+    gone_early = asyncio.create_task(coalescer.submit(2))  # queued behind it
+    staying = asyncio.create_task(coalescer.submit(3))
+    await asyncio.sleep(0)
+    gone_early.cancel()
+    first.cancel()  # leaves while its batch runs
+    await asyncio.sleep(0)
     gate.set()
-    with pytest.raises(asyncio.CancelledError):
-        await leaving
-    assert await staying == 2
+    assert await staying == 30
+    for task in (first, gone_early):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert ran == [[1], [3]]  # 2 never ran
+    assert handed_back == [10]  # 1 ran for nobody: its result is handed back
+
+
+async def test_a_batch_with_the_wrong_number_of_results_fails_its_callers_instead_of_hanging() -> None:
+    async def short(requests: Sequence[int]) -> list[int]:
+        return list(requests)[:-1]
+
+    coalescer: Coalescer[int, int] = Coalescer(short)
+    with pytest.raises(RuntimeError, match="gave 0 results"):
+        await asyncio.wait_for(coalescer.submit(1), 2)

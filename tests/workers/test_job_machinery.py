@@ -262,6 +262,113 @@ async def test_concurrent_jobs_share_their_transactions_and_each_ends_once_with_
             assert (job.status, job.result, job.progress) == ("SUCCEEDED", {"package": str(package_id)}, 1.0)
         types = await _event_types(database_url, package_id)
         assert types.count("JOB_FINISHED") == 1 and types.count("JOB_PROGRESS") >= 1
+    # The six claims went out together, in one transaction; the outcomes in fewer than six.
+    assert len(await _transactions(database_url, [p for p, _ in made], "JOB_PROGRESS")) == 1
+    assert len(await _transactions(database_url, [p for p, _ in made], "JOB_FINISHED")) < 6
+
+
+async def _transactions(database_url: str, package_ids: list[uuid.UUID], event_type: str) -> set[int]:
+    async with unit_of_work(database_url) as uow:
+        rows = await uow.session.scalars(
+            select(Event.tx).where(Event.package_id.in_(package_ids), Event.type == event_type)
+        )
+    return {int(tx) for tx in rows}
+
+
+async def test_one_locked_job_row_does_not_hold_up_the_other_jobs_of_the_worker(database_url: str) -> None:
+    actor = await _actor(database_url)
+    (_, blocked_id), (_, free_id) = [await _package_with_model(database_url, actor) for _ in range(2)]
+    async with unit_of_work(database_url) as holder:
+        await holder.jobs.get(blocked_id, lock=True)  # e.g. a sweeper or a cancel holding the row
+        kind = JobKind.DOWNLOAD_MODEL
+        runs = [asyncio.create_task(run_job(str(job_id), kind, _empty)) for job_id in (blocked_id, free_id)]
+        await asyncio.wait_for(runs[1], 10)  # the batch gave up on the lock and ran the free job alone
+        assert (await _job(database_url, free_id)).status == "SUCCEEDED"
+        assert not runs[0].done()
+    await asyncio.wait_for(runs[0], 10)  # the lock is gone: the blocked job runs too
+    assert (await _job(database_url, blocked_id)).status == "SUCCEEDED"
+
+
+async def _empty(_: JobContext) -> Outcome:
+    return Outcome(result={})
+
+
+async def test_a_delivery_cancelled_while_its_claim_is_taken_gives_the_claim_back(database_url: str) -> None:
+    actor = await _actor(database_url)
+    package_id, job_id = await _package_with_model(database_url, actor)
+    async with unit_of_work(database_url) as holder:
+        await holder.jobs.get(job_id, lock=True)  # keeps the claim in flight
+        delivery = asyncio.create_task(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, _empty))
+        await asyncio.sleep(0.2)
+        delivery.cancel()  # e.g. the worker shutting down
+    with pytest.raises(asyncio.CancelledError):
+        await delivery
+    for _ in range(50):  # the claim commits once the lock is gone, then is given back
+        job = await _job(database_url, job_id)
+        if job.status == "QUEUED":
+            break
+        await asyncio.sleep(0.05)
+    assert (job.status, job.attempts) == ("QUEUED", 0)
+    await run_job(str(job_id), JobKind.DOWNLOAD_MODEL, _empty)  # the redelivery runs it at once
+    assert ((await _job(database_url, job_id)).status, (await _job(database_url, job_id)).attempts) == (
+        "SUCCEEDED",
+        1,
+    )
+    assert "JOB_FINISHED" in await _event_types(database_url, package_id)
+
+
+async def test_a_stalled_worker_cannot_end_the_attempt_of_the_worker_that_took_over(database_url: str) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+    async with unit_of_work(database_url) as uow:
+        first = await jobs.claim(uow, job_id, timedelta(seconds=30))
+        assert first is not None
+        await uow.session.execute(
+            update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
+        )
+    async with unit_of_work(database_url) as uow:
+        second = await jobs.claim(uow, job_id, timedelta(seconds=30))
+        assert second is not None and second.attempts == 2
+    async with unit_of_work(database_url) as uow:  # the first worker wakes up and reports its outcome
+        assert await jobs.conclude(uow, jobs.Ending.failed(first, "JOB_TIME_LIMIT", "Too slow.")) is None
+    assert ((await _job(database_url, job_id)).status, (await _job(database_url, job_id)).attempts) == ("RUNNING", 2)
+    async with unit_of_work(database_url) as uow:
+        assert await jobs.conclude(uow, jobs.Ending.succeeded(second, {"ok": True})) is not None
+    done = await _job(database_url, job_id)
+    assert (done.status, done.result, done.error_code) == ("SUCCEEDED", {"ok": True}, None)
+
+
+async def test_a_cancelled_retry_keeps_the_error_it_was_retrying_after(database_url: str) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+    async with unit_of_work(database_url) as uow:
+        assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is not None
+        await jobs.retry_later(uow, job_id, "HUB_UNAVAILABLE", "HTTP 503.", timedelta(seconds=0))
+    async with unit_of_work(database_url) as uow:
+        again = await jobs.claim(uow, job_id, timedelta(seconds=30))
+        assert again is not None
+        await jobs.conclude(uow, jobs.Ending.cancelled(again))
+    job = await _job(database_url, job_id)
+    assert (job.status, job.error_code, job.error_message) == ("CANCELLED", "HUB_UNAVAILABLE", "HTTP 503.")
+
+
+async def test_a_delayed_retry_whose_send_fails_keeps_its_backoff(database_url: str) -> None:
+    actor = await _actor(database_url)
+    _, job_id = await _package_with_model(database_url, actor)
+
+    async def queue_down(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
+        raise ConnectionError(f"Redis is down; {len(batch)} messages not sent")
+
+    set_job_sender(queue_down)
+    try:
+        async with unit_of_work(database_url) as uow:
+            assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is not None
+            await jobs.retry_later(uow, job_id, "HUB_RATE_LIMITED", "Slow down.", timedelta(seconds=60))
+    finally:
+        set_job_sender(None)
+    job = await _job(database_url, job_id)
+    assert job.status == "QUEUED"
+    assert job.sent_at is not None and job.sent_at > utcnow() + timedelta(seconds=50)  # not resent at once
 
 
 async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over_once_it_stalls(

@@ -56,9 +56,10 @@ def _from_status(what: str, status: int | None, exc: errors.HfHubHTTPError) -> I
 def _from_cause(what: str, cause: BaseException | None) -> IntegrationError:
     if isinstance(cause, errors.HfHubHTTPError):
         return _from_status(what, cause.response.status_code if cause.response is not None else None, cause)
-    reason = type(cause).__name__ if cause is not None else "no cached copy"
+    if cause is None:  # the client was told not to go online (HF_HUB_OFFLINE): retrying cannot help
+        return IntegrationError("HUB_OFFLINE", f"The Hub is switched off for this worker; the {what} is not cached.")
     return IntegrationError(
-        "HUB_UNAVAILABLE", f"The Hub could not be reached for the {what}: {reason}.", transient=True
+        "HUB_UNAVAILABLE", f"The Hub could not be reached for the {what}: {type(cause).__name__}.", transient=True
     )
 
 
