@@ -6,7 +6,7 @@
 ``system`` is the model download the DOWNLOAD_MODEL job runs (``download_model``: the metadata
 and free-disk precheck, ``snapshot_download`` with byte progress and cancellation, then the
 sha256 check of every weight file). ``baseline`` is a plain streamed HTTP GET of each file,
-written to disk. Prints ``{"seconds": …, "bytes": …}``.
+written to disk, as many files at once as the job fetches. Prints ``{"seconds": …, "bytes": …}``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -24,9 +25,10 @@ import httpx
 import huggingface_hub.file_download
 import huggingface_hub.hf_api  # noqa: F401
 
-from workers.integrations.downloads import download_model
+from workers.integrations.downloads import DOWNLOAD_WORKERS, download_model
 
 CHUNK = 1 << 20
+PARALLEL_FILES = DOWNLOAD_WORKERS  # the same parallelism as the download job's snapshot_download
 
 
 def system(endpoint: str, repo_id: str, folder: Path) -> int:
@@ -44,10 +46,11 @@ def system(endpoint: str, repo_id: str, folder: Path) -> int:
 
 
 def baseline(endpoint: str, repo_id: str, folder: Path, files: list[str]) -> int:
-    """GET each file and write it out; the bytes written."""
-    written = 0
-    with httpx.Client(timeout=60) as client:
-        for name in files:
+    """GET each file and write it out, as many files at once as the download job fetches; the bytes written."""
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=PARALLEL_FILES)) as client:
+
+        def fetch(name: str) -> int:
+            written = 0
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             with client.stream("GET", f"{endpoint}/{repo_id}/resolve/main/{name}") as response:
@@ -55,7 +58,10 @@ def baseline(endpoint: str, repo_id: str, folder: Path, files: list[str]) -> int
                 with target.open("wb") as out:
                     for chunk in response.iter_bytes(CHUNK):
                         written += out.write(chunk)
-    return written
+            return written
+
+        with ThreadPoolExecutor(max_workers=PARALLEL_FILES) as pool:
+            return sum(pool.map(fetch, files))
 
 
 def main(argv: list[str]) -> None:

@@ -4,7 +4,8 @@ The stand-in serves a sharded safetensors model (plus its config and tokenizer f
 this process. Each side runs in a fresh child process (``bench.download_client``) into an
 empty folder, so neither shares a GIL with the server nor finds a file already on disk.
 System: the DOWNLOAD_MODEL job's download (metadata, disk precheck, ``snapshot_download``
-with progress, sha256 verification). Baseline: one streamed GET per selected file.
+with progress, sha256 verification). Baseline: one streamed GET per selected file, with the
+same number of files in flight at once as the job's download.
 Ratio = system MB/s / baseline MB/s (medians), target >= 0.8. Sides alternate over rounds.
 """
 

@@ -2,9 +2,10 @@
 
 ``bench.noop`` is the baseline: a bare Dramatiq actor that only counts itself done (one Redis
 INCR, so completion can be observed); ``bench.async_noop`` is the same as an ``async def``
-actor, run on Dramatiq's event loop like the job actors. ``bench.job`` runs a job through the real machinery
-(claim with its row update and event, the progress reporter, the outcome with its row
-update and event) around a body that does nothing, then counts itself done the same way.
+actor, run on Dramatiq's event loop like the job actors. ``bench.job`` runs a download job
+through the real machinery (claim with its row update and event, time limit and reporter
+timer, the outcome with its row update and event) around a body that does nothing, then
+counts itself done the same way.
 """
 
 from __future__ import annotations
@@ -48,6 +49,6 @@ async def _nothing(_: JobContext) -> Outcome:
 
 @dramatiq.actor(actor_name="bench.job", max_retries=0)
 async def job(job_id: str) -> None:
-    """One job through the machinery, with an empty body."""
-    await run_job(job_id, JobKind.RESOLVE_MODEL, _nothing)
+    """One download job through the machinery, with an empty body."""
+    await run_job(job_id, JobKind.DOWNLOAD_MODEL, _nothing)
     await async_counter.incr(JOB_DONE)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub import HfApi, constants, snapshot_download
 from tqdm.auto import tqdm
 
 from workers.integrations.errors import Cancelled, IntegrationError
@@ -23,6 +23,11 @@ DEFAULT_ALLOW = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "t
 DEFAULT_IGNORE = ("*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack", "*.ckpt", "*.onnx", "*.ot")
 FREE_MARGIN = 1.05  # keep 5 % headroom beyond the bytes still to fetch
 VERIFY_THREADS = 4
+DOWNLOAD_WORKERS = 4  # files fetched at once
+CHUNK_BYTES = 1 << 20
+"""The client reads a transfer in chunks of this size and reports (so we honour cancel) after each.
+Its default of 10 MiB made progress coarse, cancellation slow to bite, and cost a copy per chunk."""
+constants.DOWNLOAD_CHUNK_SIZE = CHUNK_BYTES
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def download_model(
             ignore_patterns=ignore,
             endpoint=endpoint,
             token=token,
-            max_workers=4,
+            max_workers=DOWNLOAD_WORKERS,
             tqdm_class=_progress_class(on_progress, cancel, total, total - missing),
         )
     root = Path(str(folder))
