@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from huggingface_hub import constants
 
 from tests.support.hub_standin import HubStandin
@@ -535,6 +536,22 @@ def test_second_download_into_the_same_cache_fetches_nothing(hub: HubStandin, tm
     assert hub.requests_for(r"^/acme/cached/resolve/.*\.safetensors$", "GET") == weight_gets
     assert len(hub.requests_for(r"^/acme/cached/resolve/")) == files_before
     assert progress == [(first.total_bytes, first.total_bytes)]
+
+
+def test_partial_files_of_dead_downloads_are_removed_but_not_one_being_written(hub: HubStandin, tmp_path: Path) -> None:
+    hub.add_model("acme/partial", SHARDED.files)
+    folder = "models--acme--partial"
+    blobs = tmp_path / folder / "blobs"
+    blobs.mkdir(parents=True)
+    dead = blobs / "1111aaaa.0badf00d.incomplete"  # left by a killed worker
+    live = blobs / "2222bbbb.c0ffee00.incomplete"  # another process is writing it right now
+    dead.write_bytes(b"half a file")
+    live.write_bytes(b"in progress")
+    (tmp_path / ".locks" / folder).mkdir(parents=True)
+    with FileLock(tmp_path / ".locks" / folder / "2222bbbb.lock"):
+        download(hub, "acme/partial", tmp_path)
+        assert not dead.exists()
+        assert live.read_bytes() == b"in progress"
 
 
 # -- fetch_hub_dataset --------------------------------------------------------------------------

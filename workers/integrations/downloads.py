@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from huggingface_hub import HfApi, constants, snapshot_download
 from tqdm.auto import tqdm
 
@@ -71,6 +72,7 @@ def download_model(
                 f"{what} needs {missing / 1e6:.1f} MB more but only {available / 1e6:.1f} MB are free.",
             )
         on_progress(total - missing, total)
+        _remove_orphaned_partials(cache_dir, repo_id)
         folder = snapshot_download(
             repo_id,
             revision=sha,
@@ -96,6 +98,23 @@ def selected(name: str, allow: Sequence[str], ignore: Sequence[str]) -> bool:
 
 def _free(folder: Path) -> int:
     return shutil.disk_usage(folder).free
+
+
+def _remove_orphaned_partials(cache_dir: Path, repo_id: str) -> None:
+    """Delete partial files left by downloads that died (a killed worker).
+
+    The client writes each attempt to a fresh temporary file and never reuses an old one, so
+    they only take disk. A partial file whose download lock can be taken at once belongs to no
+    running download, in this process or any other sharing the cache.
+    """
+    folder = f"models--{repo_id.replace('/', '--')}"
+    for partial in (cache_dir / folder / "blobs").glob("*.incomplete"):
+        etag = partial.name.split(".", 1)[0]
+        try:
+            with FileLock(cache_dir / ".locks" / folder / f"{etag}.lock", timeout=0):
+                partial.unlink(missing_ok=True)
+        except Timeout:
+            continue  # being downloaded right now
 
 
 def _already_complete(cache_dir: Path, repo_id: str, sha: str, wanted: dict[str, Any]) -> int:
