@@ -12,9 +12,11 @@ No test reaches the internet and the client is never mocked.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
 import json
 import random
+import re
 import struct
 import threading
 from collections.abc import Callable, Iterator
@@ -538,20 +540,52 @@ def test_second_download_into_the_same_cache_fetches_nothing(hub: HubStandin, tm
     assert progress == [(first.total_bytes, first.total_bytes)]
 
 
-def test_partial_files_of_dead_downloads_are_removed_but_not_one_being_written(hub: HubStandin, tmp_path: Path) -> None:
-    hub.add_model("acme/partial", SHARDED.files)
+def test_a_weight_file_a_killed_download_left_half_written_is_finished_with_a_range_request(
+    hub: HubStandin, tmp_path: Path
+) -> None:
+    sha = hub.add_model("acme/partial", SHARDED.files)
+    name = next(name for name in SHARDED.files if name.endswith(".safetensors"))
+    content = SHARDED.files[name]
+    digest = hashlib.sha256(content).hexdigest()
     folder = "models--acme--partial"
     blobs = tmp_path / folder / "blobs"
     blobs.mkdir(parents=True)
-    dead = blobs / "1111aaaa.0badf00d.incomplete"  # left by a killed worker
+    half = len(content) // 2
+    (blobs / f"{digest}.0badf00d.incomplete").write_bytes(content[:half])  # left by a killed worker
+    (blobs / f"{digest}.0ddba11.incomplete").write_bytes(content[:10])  # an older, shorter attempt
+    unrelated = blobs / "1111aaaa.deadbeef.incomplete"  # of a file no longer wanted
+    unrelated.write_bytes(b"stale")
     live = blobs / "2222bbbb.c0ffee00.incomplete"  # another process is writing it right now
-    dead.write_bytes(b"half a file")
     live.write_bytes(b"in progress")
     (tmp_path / ".locks" / folder).mkdir(parents=True)
+    progress: list[tuple[int, int]] = []
+
     with FileLock(tmp_path / ".locks" / folder / "2222bbbb.lock"):
-        download(hub, "acme/partial", tmp_path)
-        assert not dead.exists()
-        assert live.read_bytes() == b"in progress"
+        result = download(hub, "acme/partial", tmp_path, progress=progress)
+
+    assert (result.path / name).read_bytes() == content
+    gets = hub.requests_for(rf"^/acme/partial/resolve/{sha}/{re.escape(name)}$", "GET")
+    assert [request.range for request in gets] == [f"bytes={half}-"]  # only the missing half was fetched
+    assert not list(blobs.glob(f"{digest}.*.incomplete")) and not unrelated.exists()
+    assert live.read_bytes() == b"in progress"
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    assert progress[-1] == (result.total_bytes, result.total_bytes)
+
+
+def test_a_half_written_file_that_does_not_verify_is_fetched_again_whole(hub: HubStandin, tmp_path: Path) -> None:
+    sha = hub.add_model("acme/spoilt", SHARDED.files)
+    name = next(name for name in SHARDED.files if name.endswith(".safetensors"))
+    content = SHARDED.files[name]
+    digest = hashlib.sha256(content).hexdigest()
+    blobs = tmp_path / "models--acme--spoilt" / "blobs"
+    blobs.mkdir(parents=True)
+    (blobs / f"{digest}.0badf00d.incomplete").write_bytes(b"\0" * (len(content) // 2))  # damaged bytes
+
+    result = download(hub, "acme/spoilt", tmp_path)
+
+    assert (result.path / name).read_bytes() == content
+    gets = hub.requests_for(rf"^/acme/spoilt/resolve/{sha}/{re.escape(name)}$", "GET")
+    assert [request.range for request in gets] == [f"bytes={len(content) // 2}-", None]
 
 
 # -- fetch_hub_dataset --------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Download a HUB model into the model cache with ``snapshot_download``: byte progress, a free-disk
-precheck, cancellation, resumption after an interruption, and sha256 verification of the weights."""
+precheck, cancellation, resumption after an interruption (complete files are kept; weight files a
+killed download left half-written are finished with a Range request, see ``resume``), and
+sha256 verification of the weights."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from huggingface_hub import HfApi, constants, snapshot_download
 from tqdm.auto import tqdm
 
 from workers.integrations.errors import Cancelled, IntegrationError
 from workers.integrations.hub_errors import hub_errors
+from workers.integrations.resume import WeightFile, resume_partials
 
 DEFAULT_ALLOW = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "tokenizer*")
 DEFAULT_IGNORE = ("*.bin", "*.pt", "*.pth", "*.h5", "*.msgpack", "*.ckpt", "*.onnx", "*.ot")
@@ -71,8 +73,24 @@ def download_model(
                 "DISK_SPACE_INSUFFICIENT",
                 f"{what} needs {missing / 1e6:.1f} MB more but only {available / 1e6:.1f} MB are free.",
             )
-        on_progress(total - missing, total)
-        _remove_orphaned_partials(cache_dir, repo_id)
+        done = total - missing
+        on_progress(done, total)
+        resumed = [0]
+
+        def on_resumed_bytes(count: int) -> None:
+            resumed[0] += count
+            on_progress(min(done + resumed[0], total), total)
+
+        done += resume_partials(
+            cache_dir,
+            repo_id,
+            sha,
+            _weight_files(wanted),
+            endpoint=endpoint,
+            token=token,
+            on_bytes=on_resumed_bytes,
+            cancel=cancel,
+        )
         folder = snapshot_download(
             repo_id,
             revision=sha,
@@ -82,7 +100,7 @@ def download_model(
             endpoint=endpoint,
             token=token,
             max_workers=DOWNLOAD_WORKERS,
-            tqdm_class=_progress_class(on_progress, cancel, total, total - missing),
+            tqdm_class=_progress_class(on_progress, cancel, total, done),
         )
     root = Path(str(folder))
     _verify(root, wanted)
@@ -100,21 +118,14 @@ def _free(folder: Path) -> int:
     return shutil.disk_usage(folder).free
 
 
-def _remove_orphaned_partials(cache_dir: Path, repo_id: str) -> None:
-    """Delete partial files left by downloads that died (a killed worker).
-
-    The client writes each attempt to a fresh temporary file and never reuses an old one, so
-    they only take disk. A partial file whose download lock can be taken at once belongs to no
-    running download, in this process or any other sharing the cache.
-    """
-    folder = f"models--{repo_id.replace('/', '--')}"
-    for partial in (cache_dir / folder / "blobs").glob("*.incomplete"):
-        etag = partial.name.split(".", 1)[0]
-        try:
-            with FileLock(cache_dir / ".locks" / folder / f"{etag}.lock", timeout=0):
-                partial.unlink(missing_ok=True)
-        except Timeout:
-            continue  # being downloaded right now
+def _weight_files(wanted: dict[str, Any]) -> dict[str, WeightFile]:
+    """The wanted files stored in LFS, with the size and sha256 the Hub publishes."""
+    files = {}
+    for name, sibling in wanted.items():
+        lfs = getattr(sibling, "lfs", None)
+        if lfs is not None and getattr(lfs, "sha256", None) and sibling.size is not None:
+            files[name] = WeightFile(name, sibling.size, lfs.sha256)
+    return files
 
 
 def _already_complete(cache_dir: Path, repo_id: str, sha: str, wanted: dict[str, Any]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+import httpx2
 from huggingface_hub import errors
 
 from workers.integrations.errors import IntegrationError
@@ -30,7 +30,7 @@ def hub_errors(what: str) -> Iterator[None]:
         raise IntegrationError("HUB_NOT_FOUND", f"A file of the {what} was not found on the Hub.") from None
     except errors.HfHubHTTPError as exc:
         raise _from_status(what, exc.response.status_code if exc.response is not None else None, exc) from None
-    except (httpx.TransportError, TimeoutError, ConnectionError) as exc:
+    except (httpx2.TransportError, TimeoutError, ConnectionError) as exc:  # huggingface_hub speaks httpx2
         raise IntegrationError(
             "HUB_UNAVAILABLE", f"The Hub could not be reached for the {what}: {type(exc).__name__}.", transient=True
         ) from None
