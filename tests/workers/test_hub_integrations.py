@@ -28,6 +28,7 @@ from huggingface_hub import constants
 
 from tests.support.hub_standin import HubStandin
 from tests.support.model_files import LLAMA_TARGETS, large_model, safetensors_file, tiny_llama
+from tests.support.servers import free_port
 from workers.integrations.downloads import DownloadResult, download_model
 from workers.integrations.errors import Cancelled, IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
@@ -586,6 +587,29 @@ def test_a_half_written_file_that_does_not_verify_is_fetched_again_whole(hub: Hu
     assert (result.path / name).read_bytes() == content
     gets = hub.requests_for(rf"^/acme/spoilt/resolve/{sha}/{re.escape(name)}$", "GET")
     assert [request.range for request in gets] == [f"bytes={len(content) // 2}-", None]
+
+
+def test_an_unreachable_hub_is_a_transient_failure_for_every_integration(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    calls: list[Callable[[], object]] = [
+        lambda: resolve_hub_model("acme/x", "main", endpoint=closed, token=None),
+        lambda: download_model(
+            "acme/x",
+            "main",
+            endpoint=closed,
+            token=None,
+            cache_dir=tmp_path,
+            on_progress=lambda _done, _total: None,
+            cancel=threading.Event(),
+        ),
+        lambda: fetch_hub_dataset(
+            "acme/x", "main", subset=None, split="train", endpoint=closed, token=None, cache_dir=tmp_path
+        ),
+    ]
+    for call in calls:
+        with pytest.raises(IntegrationError) as raised:
+            call()
+        assert (raised.value.code, raised.value.transient) == ("HUB_UNAVAILABLE", True)
 
 
 # -- fetch_hub_dataset --------------------------------------------------------------------------
