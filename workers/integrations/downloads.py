@@ -9,7 +9,7 @@ import fnmatch
 import hashlib
 import shutil
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from workers.integrations.errors import Cancelled, IntegrationError
 from workers.integrations.hub_errors import hub_errors
+from workers.integrations.inflight import Followed, Follower
 from workers.integrations.resume import WeightFile, resume_partials
 
 DEFAULT_ALLOW = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "tokenizer*")
@@ -91,19 +92,29 @@ def download_model(
             on_bytes=on_resumed_bytes,
             cancel=cancel,
         )
-        folder = snapshot_download(
-            repo_id,
-            revision=sha,
-            cache_dir=cache_dir,
-            allow_patterns=allow,
-            ignore_patterns=ignore,
-            endpoint=endpoint,
-            token=token,
-            max_workers=DOWNLOAD_WORKERS,
-            tqdm_class=_progress_class(on_progress, cancel, total, done),
-        )
+        blobs = cache_dir / f"models--{repo_id.replace('/', '--')}" / "blobs"
+        blobs.mkdir(parents=True, exist_ok=True)
+        followers = {
+            name: Follower(blobs, weight.sha256, weight.size)
+            for name, weight in _weight_files(wanted).items()
+            if not (blobs / weight.sha256).exists()
+        }
+        try:
+            folder = snapshot_download(
+                repo_id,
+                revision=sha,
+                cache_dir=cache_dir,
+                allow_patterns=allow,
+                ignore_patterns=ignore,
+                endpoint=endpoint,
+                token=token,
+                max_workers=DOWNLOAD_WORKERS,
+                tqdm_class=_progress_class(on_progress, cancel, total, done),
+            )
+        finally:
+            followed = {name: follower.finish() for name, follower in followers.items()}
     root = Path(str(folder))
-    _verify(root, wanted)
+    _verify(root, wanted, followed)
     return DownloadResult(root, sha, tuple(sorted(wanted)), total)
 
 
@@ -139,17 +150,24 @@ def _already_complete(cache_dir: Path, repo_id: str, sha: str, wanted: dict[str,
     return done
 
 
-def _verify(root: Path, wanted: dict[str, Any]) -> None:
+def _verify(root: Path, wanted: dict[str, Any], followed: Mapping[str, Followed | None]) -> None:
     """Every LFS file's sha256 must match the Hub's: one complete, verified copy or an error.
 
-    Files are hashed in parallel (hashlib releases the GIL), so checking a sharded model costs
-    about one shard's read rather than all of them in turn.
+    A file hashed while it arrived (``inflight``) needs no second read; the others are hashed
+    now, in parallel (hashlib releases the GIL), so a sharded model costs about one shard's read.
+    A mismatch is always confirmed by a full read before the file is thrown away.
     """
     expected = {
         name: sha for name, sibling in wanted.items() if (sha := getattr(getattr(sibling, "lfs", None), "sha256", None))
     }
+    digests: dict[str, str] = {}
+    for name, sha in expected.items():
+        seen = followed.get(name)
+        if seen is not None and seen.sha256 == sha and seen.describes(root / name):
+            digests[name] = sha
+    unread = [name for name in expected if name not in digests]
     with ThreadPoolExecutor(max_workers=VERIFY_THREADS) as pool:
-        digests = dict(zip(expected, pool.map(_sha256, (root / name for name in expected)), strict=True))
+        digests.update(zip(unread, pool.map(_sha256, (root / name for name in unread)), strict=True))
     for name, sha in expected.items():
         if digests[name] != sha:
             _remove(root / name)
