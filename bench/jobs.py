@@ -35,6 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import asyncpg
 import dramatiq
@@ -122,34 +123,40 @@ def _wait_for_count(client: redis.Redis, key: str, count: int, started: float) -
     return time.perf_counter() - started
 
 
-def _send_and_wait(
-    broker: dramatiq.Broker, client: redis.Redis, key: str, actor_name: str, messages: Sequence[tuple[str, ...]]
-) -> float:
-    """Send one message per argument tuple to ``actor_name``; messages per second until all have run."""
-    client.delete(key)
-    started = time.perf_counter()
-    for args in messages:
-        broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=actor_name, args=args, kwargs={}, options={}))
-    return len(messages) / _wait_for_count(client, key, len(messages), started)
+@dataclass(frozen=True)
+class _Rig:
+    """What every side of the benchmark drives: the database, the queue and the worker's counters."""
+
+    database_url: str
+    broker: dramatiq.Broker
+    client: redis.Redis
+    namespace: str
+    actor: Actor
+    package_ids: Sequence[uuid.UUID]
+
+    def send_and_wait(self, done_key: str, actor_name: str, messages: Sequence[tuple[str, ...]]) -> float:
+        """Send one message per argument tuple to ``actor_name``; messages per second until all have run."""
+        key = f"{self.namespace}:{done_key}"
+        self.client.delete(key)
+        started = time.perf_counter()
+        for args in messages:
+            self.broker.enqueue(_message(actor_name, args))
+        return len(messages) / _wait_for_count(self.client, key, len(messages), started)
 
 
-def _baseline(broker: dramatiq.Broker, client: redis.Redis, namespace: str, count: int) -> float:
-    return _send_and_wait(broker, client, f"{namespace}:noop-done", "bench.noop", [()] * count)
+def _message(actor_name: str, args: tuple[str, ...]) -> dramatiq.Message[object]:
+    return dramatiq.Message(queue_name=QUEUE, actor_name=actor_name, args=args, kwargs={}, options={})
 
 
-def _async_baseline(broker: dramatiq.Broker, client: redis.Redis, namespace: str, count: int) -> float:
-    return _send_and_wait(broker, client, f"{namespace}:async-noop-done", "bench.async_noop", [()] * count)
+def _baseline(rig: _Rig, count: int) -> float:
+    return rig.send_and_wait("noop-done", "bench.noop", [()] * count)
 
 
-def _system(
-    database_url: str,
-    broker: dramatiq.Broker,
-    client: redis.Redis,
-    namespace: str,
-    actor: Actor,
-    package_ids: Sequence[uuid.UUID],
-    count: int,
-) -> float:
+def _async_baseline(rig: _Rig, count: int) -> float:
+    return rig.send_and_wait("async-noop-done", "bench.async_noop", [()] * count)
+
+
+def _system(rig: _Rig, count: int) -> float:
     """Rows made beforehand; their messages sent by the baseline's loop, timed until all jobs have run."""
     held: list[uuid.UUID] = []
 
@@ -157,41 +164,29 @@ def _system(
         held.extend(job_id for job_id, _kind, _delay in batch)
 
     set_job_sender(hold)
-    created = asyncio.run(_create_jobs(database_url, actor, package_ids, count))
-    rate = _send_and_wait(broker, client, f"{namespace}:job-done", "bench.job", [(str(job_id),) for job_id in held])
-    _check_succeeded(database_url, created)
+    created = asyncio.run(_create_jobs(rig.database_url, rig.actor, rig.package_ids, count))
+    rate = rig.send_and_wait("job-done", "bench.job", [(str(job_id),) for job_id in held])
+    _check_succeeded(rig.database_url, created)
     return rate
 
 
-def _end_to_end(
-    database_url: str,
-    broker: dramatiq.Broker,
-    client: redis.Redis,
-    namespace: str,
-    actor: Actor,
-    package_ids: Sequence[uuid.UUID],
-    count: int,
-) -> float:
+def _end_to_end(rig: _Rig, count: int) -> float:
     """Jobs started by concurrent creators, each sent after its commit; timed until all have run."""
 
     async def send(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
         def send_all() -> None:
             for job_id, _kind, _delay in batch:
-                broker.enqueue(
-                    dramatiq.Message(
-                        queue_name=QUEUE, actor_name="bench.job", args=(str(job_id),), kwargs={}, options={}
-                    )
-                )
+                rig.broker.enqueue(_message("bench.job", (str(job_id),)))
 
         await asyncio.to_thread(send_all)
 
     set_job_sender(send)
-    key = f"{namespace}:job-done"
-    client.delete(key)
+    key = f"{rig.namespace}:job-done"
+    rig.client.delete(key)
     started = time.perf_counter()
-    created = asyncio.run(_create_jobs(database_url, actor, package_ids, count))
-    rate = count / _wait_for_count(client, key, count, started)
-    _check_succeeded(database_url, created)
+    created = asyncio.run(_create_jobs(rig.database_url, rig.actor, rig.package_ids, count))
+    rate = count / _wait_for_count(rig.client, key, count, started)
+    _check_succeeded(rig.database_url, created)
     return rate
 
 
@@ -270,19 +265,20 @@ def run(database_url: str, profile: Profile) -> Measurement:
             _, actor = asyncio.run(issue_actor(database_url, "bench-jobs"))
             set_job_sender(_discard)  # the packages' own resolutions go to an actor this worker lacks
             package_ids = asyncio.run(_packages(database_url, actor))
-            sides: dict[str, Callable[[int], float]] = {
-                "baseline": lambda n: _baseline(broker, client, namespace, n),
-                "system": lambda n: _system(database_url, broker, client, namespace, actor, package_ids, n),
-                "end-to-end": lambda n: _end_to_end(database_url, broker, client, namespace, actor, package_ids, n),
-                "async no-op": lambda n: _async_baseline(broker, client, namespace, n),
+            rig = _Rig(database_url, broker, client, namespace, actor, package_ids)
+            sides: dict[str, Callable[[_Rig, int], float]] = {
+                "baseline": _baseline,
+                "system": _system,
+                "end-to-end": _end_to_end,
+                "async no-op": _async_baseline,
             }
             for measure in sides.values():  # warm-up of every side
-                measure(count // 5)
+                measure(rig, count // 5)
             for round_number in range(profile.rounds):
                 order = list(sides) if round_number % 2 == 0 else list(reversed(sides))
                 for side in order:
                     asyncio.run(_tidy(database_url))
-                    rate = sides[side](count)
+                    rate = sides[side](rig, count)
                     rates[side].append(rate)
                     print(f"  round {round_number + 1} {side:11} {rate:8.1f} jobs/s", flush=True)
         finally:
