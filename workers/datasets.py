@@ -9,14 +9,11 @@ import uuid
 from pathlib import Path
 from typing import Literal, cast
 
-import dramatiq
-
 from workers.database import unit_of_work
 from workers.integrations.dataset_files import profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
-from workers.models import ACTOR_TIME_LIMIT_MS
-from workers.runner import JobContext, Outcome, run_job
+from workers.runner import JobContext, Outcome, job_actor
 from workflow.datasets import DatasetProfile
 from workflow.fact_store import dataset_facts_to_json
 from workflow.job_inputs import JobKind, local_file_format
@@ -24,13 +21,8 @@ from workflow.job_inputs import JobKind, local_file_format
 FileFormat = Literal["JSONL", "CSV", "PARQUET"]
 
 
-@dramatiq.actor(actor_name="dataset.profile", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
-async def profile(job_id: str) -> None:
-    """Profile one dataset source: rows, columns, a sample, token statistics, malformed rows."""
-    await run_job(job_id, JobKind.PROFILE_DATASET, _profile)
-
-
 async def _profile(context: JobContext) -> Outcome:
+    """Profile one dataset source: rows, columns, a sample, token statistics, malformed rows."""
     spec = context.job.input
     settings = context.settings
     context.progress(0.05, "Fetching the data")
@@ -79,3 +71,6 @@ def _profile_local(location: str, cancel: threading.Event) -> DatasetProfile:
     if not path.is_file():
         raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No file at {location!r}.")
     return profile_file(path, cast(FileFormat, fmt), cancel=cancel)
+
+
+profile = job_actor(JobKind.PROFILE_DATASET, _profile)

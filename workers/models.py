@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
-import dramatiq
-
 from workers.integrations.downloads import download_model
 from workers.integrations.hub_models import resolve_hub_model
 from workers.integrations.local_models import resolve_local_model
-from workers.runner import JobContext, Outcome, run_job
+from workers.runner import JobContext, Outcome, job_actor
 from workflow.fact_store import model_facts_to_json
 from workflow.job_inputs import JobKind
 
-# Dramatiq's own retries are off: the runner re-queues transient failures with backoff itself,
-# counting attempts on the job row, so a retry survives a worker restart.
-# (The job time limit is enforced by the runner with a coded error; this is only a backstop.)
-ACTOR_TIME_LIMIT_MS = 24 * 3600 * 1000
-
-
-@dramatiq.actor(actor_name="model.resolve", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
-async def resolve(job_id: str) -> None:
-    """Resolve the chosen model into the metadata step 1 and step 2's rules need."""
-    await run_job(job_id, JobKind.RESOLVE_MODEL, _resolve)
-
-
-@dramatiq.actor(actor_name="model.download", max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
-async def download(job_id: str) -> None:
-    """Download the model's files into the model cache, with byte progress."""
-    await run_job(job_id, JobKind.DOWNLOAD_MODEL, _download)
-
 
 async def _resolve(context: JobContext) -> Outcome:
+    """Resolve the chosen model into the metadata step 1 and step 2's rules need."""
     spec = context.job.input
     settings = context.settings
     context.progress(0.1, "Reading the model's metadata")
@@ -50,6 +32,7 @@ async def _resolve(context: JobContext) -> Outcome:
 
 
 async def _download(context: JobContext) -> Outcome:
+    """Download the model's files into the model cache, with byte progress."""
     spec = context.job.input
     settings = context.settings
 
@@ -77,3 +60,7 @@ async def _download(context: JobContext) -> Outcome:
             "bytes": downloaded.total_bytes,
         }
     )
+
+
+resolve = job_actor(JobKind.RESOLVE_MODEL, _resolve)
+download = job_actor(JobKind.DOWNLOAD_MODEL, _download)

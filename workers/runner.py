@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import dramatiq
 import structlog
 from dramatiq.common import compute_backoff
 
@@ -27,7 +28,7 @@ from workers.coalescing import Coalescer
 from workers.database import unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
 from workflow import jobs
-from workflow.job_inputs import JobKind
+from workflow.job_inputs import ACTOR_NAMES, JobKind
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +66,23 @@ class JobContext:
 
 
 Body = Callable[[JobContext], Awaitable[Outcome]]
+
+# Dramatiq's own retries are off: the runner re-queues transient failures with backoff itself,
+# counting attempts on the job row, so a retry survives a worker restart. The job time limit is
+# enforced by the runner with a coded error; Dramatiq's is only a backstop.
+ACTOR_TIME_LIMIT_MS = 24 * 3600 * 1000
+
+
+def job_actor(kind: JobKind, body: Body) -> dramatiq.Actor[[str], Awaitable[None]]:
+    """Declare the actor that runs jobs of ``kind`` with ``body``, under its name in ``ACTOR_NAMES``
+    (the name the senders use)."""
+
+    async def run(job_id: str) -> None:
+        await run_job(job_id, kind, body)
+
+    run.__doc__ = body.__doc__
+    declare = dramatiq.actor(actor_name=ACTOR_NAMES[kind], max_retries=0, time_limit=ACTOR_TIME_LIMIT_MS)
+    return declare(run)
 
 
 async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
