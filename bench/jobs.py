@@ -1,19 +1,22 @@
 """Issue 4 (a): jobs/s through the job machinery against a bare Dramatiq no-op actor, same Redis.
 
-One worker process (``dramatiq bench.jobs_worker``, 1 process x 32 threads, more than the
-Dramatiq default of 8 because a job mostly waits on the database) serves every actor.
+Each round queues its N messages first, then starts a fresh worker process on them
+(``dramatiq bench.jobs_worker``, 1 process x 32 threads, more than the Dramatiq default of 8
+because a job mostly waits on the database), timed from the first message done to the last:
+every side runs from a full queue at its own pace (see ``_Rig.queue_and_run`` for why a
+running worker and a sending loop would distort it).
 
-- Baseline: N messages to ``bench.noop`` (an actor that only counts itself done), timed from
-  the first send until the worker has run all N.
+- Baseline: N messages to ``bench.noop`` (an actor that only counts itself done).
 - System (judged): N DOWNLOAD_MODEL job rows started through the service beforehand (row and
-  JOB_CREATED event, untimed); then the same timed loop sends their N messages to
-  ``bench.job``, which runs each job through the machinery: claim (row update and event), the
+  JOB_CREATED event, untimed); their N messages, queued the same way, go to ``bench.job``,
+  which runs each job through the machinery: claim (row update and event), the
   time limit and the reporter's timer, outcome (row update and event), around an empty body.
   Only the actor differs from the baseline, so the ratio is the machinery's cost per job. A
   download teaches the package nothing, so its outcome takes the coalesced path; a resolution
   or a profile would take a transaction of its own (package lock, draft re-validation).
 - End to end (reported, not judged): N jobs started through the service by concurrent
-  creators, each message sent after its transaction commits, timed until all N have run.
+  creators, each message sent after its transaction commits to a worker already running,
+  timed from the first creation until all N have run.
 - Async no-op (reported, not judged): the baseline as an ``async def`` actor, which Dramatiq
   runs on its event loop thread as it runs the job actors.
 
@@ -34,7 +37,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import asyncpg
@@ -76,8 +79,8 @@ def _redis() -> Iterator[str]:
 
 
 @contextmanager
-def _worker(database_url: str, redis_url: str, namespace: str) -> Iterator[None]:
-    """The benchmark's worker process; its log is shown if the benchmark fails."""
+def _worker(database_url: str, redis_url: str, namespace: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A fresh worker process for one round; its log is shown if the round fails."""
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -94,12 +97,8 @@ def _worker(database_url: str, redis_url: str, namespace: str) -> Iterator[None]
             stderr=log,
         )
         try:
-            time.sleep(2.0)
-            if process.poll() is not None:
-                log.seek(0)
-                raise BenchError(f"the benchmark worker did not start:\n{log.read().decode(errors='replace')[-3000:]}")
             try:
-                yield
+                yield process
             except BenchError:
                 log.seek(0)
                 print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
@@ -113,14 +112,34 @@ def _worker(database_url: str, redis_url: str, namespace: str) -> Iterator[None]
                 process.wait()
 
 
-def _wait_for_count(client: redis.Redis, key: str, count: int, started: float) -> float:
-    """Seconds from ``started`` until the actors have counted ``count`` messages done under ``key``."""
-    deadline = started + 300
-    while int(client.get(key) or 0) < count:
-        if time.perf_counter() > deadline:
-            raise BenchError(f"only {int(client.get(key) or 0)} of {count} messages were processed")
+def _wait_for_count(
+    client: redis.Redis, key: str, count: int, worker: subprocess.Popen[bytes], *, started: float | None = None
+) -> float:
+    """Jobs per second until the actors have counted ``count`` messages done under ``key``.
+
+    The clock runs from ``started`` or, by default, from the first message done: a round's
+    worker starts on a queue already holding all its messages, and its boot is not timed.
+    """
+    first_done = started
+    deadline = time.perf_counter() + 300
+    while True:
+        done = int(client.get(key) or 0)
+        now = time.perf_counter()
+        if first_done is None and done >= 1:
+            first_done, counted = now, done
+        if done >= count:
+            break
+        if worker.poll() is not None:
+            raise BenchError(f"the benchmark worker exited ({worker.returncode}) after {done} of {count} messages")
+        if now > deadline:
+            raise BenchError(f"only {done} of {count} messages were processed")
         time.sleep(0.002)
-    return time.perf_counter() - started
+    if started is not None:
+        return count / (now - started)
+    assert first_done is not None
+    if count - counted < count // 2 or now <= first_done:
+        raise BenchError(f"{counted} of {count} messages were done before the clock started: too few to time")
+    return (count - counted) / (now - first_done)
 
 
 @dataclass(frozen=True)
@@ -128,20 +147,33 @@ class _Rig:
     """What every side of the benchmark drives: the database, the queue and the worker's counters."""
 
     database_url: str
+    redis_url: str
     broker: dramatiq.Broker
     client: redis.Redis
     namespace: str
     actor: Actor
     package_ids: Sequence[uuid.UUID]
 
-    def send_and_wait(self, done_key: str, actor_name: str, messages: Sequence[tuple[str, ...]]) -> float:
-        """Send one message per argument tuple to ``actor_name``; messages per second until all have run."""
+    def worker(self) -> AbstractContextManager[subprocess.Popen[bytes]]:
+        """A fresh worker process on the rig's database and queue."""
+        return _worker(self.database_url, self.redis_url, self.namespace)
+
+    def queue_and_run(self, done_key: str, actor_name: str, messages: Sequence[tuple[str, ...]]) -> float:
+        """Queue one message per argument tuple to ``actor_name``, then start a worker on them; jobs/s.
+
+        Timing a worker that is already running would time Dramatiq's idle polling too: its
+        Redis consumer backs off while the queue is empty (up to its 1 s worker timeout), so a
+        round's first message waits for the next poll, longer the longer the queue sat idle
+        before (the system side idles longest, while its rows are made). And a sender that
+        queues messages one by one caps the fastest side at its own rate. With the queue full
+        before the worker starts, every side runs from a full queue at its own pace.
+        """
         key = f"{self.namespace}:{done_key}"
         self.client.delete(key)
-        started = time.perf_counter()
         for args in messages:
             self.broker.enqueue(_message(actor_name, args))
-        return len(messages) / _wait_for_count(self.client, key, len(messages), started)
+        with self.worker() as worker:
+            return _wait_for_count(self.client, key, len(messages), worker)
 
 
 def _message(actor_name: str, args: tuple[str, ...]) -> dramatiq.Message[object]:
@@ -149,15 +181,15 @@ def _message(actor_name: str, args: tuple[str, ...]) -> dramatiq.Message[object]
 
 
 def _baseline(rig: _Rig, count: int) -> float:
-    return rig.send_and_wait("noop-done", "bench.noop", [()] * count)
+    return rig.queue_and_run("noop-done", "bench.noop", [()] * count)
 
 
 def _async_baseline(rig: _Rig, count: int) -> float:
-    return rig.send_and_wait("async-noop-done", "bench.async_noop", [()] * count)
+    return rig.queue_and_run("async-noop-done", "bench.async_noop", [()] * count)
 
 
 def _system(rig: _Rig, count: int) -> float:
-    """Rows made beforehand; their messages sent by the baseline's loop, timed until all jobs have run."""
+    """Rows made beforehand; their messages queued as the baseline's, timed until all jobs have run."""
     held: list[uuid.UUID] = []
 
     async def hold(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
@@ -165,13 +197,14 @@ def _system(rig: _Rig, count: int) -> float:
 
     set_job_sender(hold)
     created = asyncio.run(_create_jobs(rig.database_url, rig.actor, rig.package_ids, count))
-    rate = rig.send_and_wait("job-done", "bench.job", [(str(job_id),) for job_id in held])
+    rate = rig.queue_and_run("job-done", "bench.job", [(str(job_id),) for job_id in held])
     _check_succeeded(rig.database_url, created)
     return rate
 
 
 def _end_to_end(rig: _Rig, count: int) -> float:
-    """Jobs started by concurrent creators, each sent after its commit; timed until all have run."""
+    """Jobs started by concurrent creators, each sent after its commit to a running worker; timed
+    from the first creation until all have run."""
 
     async def send(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
         def send_all() -> None:
@@ -182,12 +215,22 @@ def _end_to_end(rig: _Rig, count: int) -> float:
 
     set_job_sender(send)
     key = f"{rig.namespace}:job-done"
-    rig.client.delete(key)
-    started = time.perf_counter()
-    created = asyncio.run(_create_jobs(rig.database_url, rig.actor, rig.package_ids, count))
-    rate = count / _wait_for_count(rig.client, key, count, started)
+    with rig.worker() as worker:
+        _ping(rig, worker)
+        rig.client.delete(key)
+        started = time.perf_counter()
+        created = asyncio.run(_create_jobs(rig.database_url, rig.actor, rig.package_ids, count))
+        rate = _wait_for_count(rig.client, key, count, worker, started=started)
     _check_succeeded(rig.database_url, created)
     return rate
+
+
+def _ping(rig: _Rig, worker: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker runs messages (one no-op done)."""
+    key = f"{rig.namespace}:noop-done"
+    rig.client.delete(key)
+    rig.broker.enqueue(_message("bench.noop", ()))
+    _wait_for_count(rig.client, key, 1, worker, started=time.perf_counter())
 
 
 async def _discard(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
@@ -258,14 +301,14 @@ def run(database_url: str, profile: Profile) -> Measurement:
     count = 300 if profile.quick else 1000
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     rates: dict[str, list[float]] = {"baseline": [], "system": [], "end-to-end": [], "async no-op": []}
-    with _redis() as redis_url, _worker(database_url, redis_url, namespace):
+    with _redis() as redis_url:
         broker = redis_broker(Settings(redis_url=redis_url, queue_namespace=namespace))
         client = redis.Redis.from_url(redis_url)
         try:
             _, actor = asyncio.run(issue_actor(database_url, "bench-jobs"))
             set_job_sender(_discard)  # the packages' own resolutions go to an actor this worker lacks
             package_ids = asyncio.run(_packages(database_url, actor))
-            rig = _Rig(database_url, broker, client, namespace, actor, package_ids)
+            rig = _Rig(database_url, redis_url, broker, client, namespace, actor, package_ids)
             sides: dict[str, Callable[[_Rig, int], float]] = {
                 "baseline": _baseline,
                 "system": _system,
