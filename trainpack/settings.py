@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     hf_token: str | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "TRAINPACK_HF_TOKEN"))
     model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
     dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
+    local_roots: list[Path] = Field(
+        default=[Path(".data/local")],
+        description=(
+            "The folders LOCAL models and datasets may be read from (a JSON list); a path anywhere else"
+            " fails its job with LOCAL_PATH_FORBIDDEN."
+        ),
+    )
     queue_namespace: str = Field(default="trainpack", description="Redis key prefix of the job queues.")
     job_lease_seconds: float = Field(
         default=30.0, description="A running job whose worker has not reported for this long is taken over."

@@ -6,6 +6,7 @@ import asyncio
 import tempfile
 import threading
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -13,6 +14,7 @@ from workers.database import unit_of_work
 from workers.integrations.dataset_files import profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
+from workers.integrations.local_paths import confined
 from workers.runner import JobContext, Outcome, job_actor
 from workflow.datasets import DatasetProfile
 from workflow.fact_store import dataset_facts_to_json
@@ -51,7 +53,7 @@ async def _profile(context: JobContext) -> Outcome:
             profile_file, fetched.path, cast(FileFormat, fetched.format), cancel=context.cancel
         )
     else:
-        found = await asyncio.to_thread(_profile_local, spec["path"], context.cancel)
+        found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, context.cancel)
     return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
 
 
@@ -63,11 +65,11 @@ def _profile_bytes(content: bytes, fmt: str, max_bytes: int, cancel: threading.E
         return profile_file(path, cast(FileFormat, fmt), max_bytes=max_bytes, cancel=cancel)
 
 
-def _profile_local(location: str, cancel: threading.Event) -> DatasetProfile:
+def _profile_local(location: str, roots: Sequence[Path], cancel: threading.Event) -> DatasetProfile:
     fmt = local_file_format(location)
     if fmt is None:
         raise IntegrationError("DATASET_FORMAT_INVALID", "A local dataset must be a .jsonl, .csv or .parquet file.")
-    path = Path(location)
+    path = confined(location, roots)
     if not path.is_file():
         raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No file at {location!r}.")
     return profile_file(path, cast(FileFormat, fmt), cancel=cancel)

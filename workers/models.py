@@ -26,7 +26,7 @@ async def _resolve(context: JobContext) -> Outcome:
             token=settings.hf_token,
         )
     else:
-        facts = await asyncio.to_thread(resolve_local_model, spec["path"])
+        facts = await asyncio.to_thread(resolve_local_model, spec["path"], settings.local_roots)
     data = model_facts_to_json(facts)
     return Outcome(result=data, facts={"facts": data})
 

@@ -328,17 +328,17 @@ def test_local_model_has_the_facts_of_the_same_files_on_the_hub(hub: HubStandin,
     hub.add_model(repo, model.files, license="mit")
     on_hub = resolve(hub, repo)
 
-    local = resolve_local_model(str(model.write(tmp_path / "model")))
+    local = resolve_local_model(str(model.write(tmp_path / "model")), [tmp_path])
 
     assert dataclasses.replace(local, resolved_sha=on_hub.resolved_sha) == on_hub
     assert local.resolved_sha != on_hub.resolved_sha
     assert len(local.resolved_sha) == 40
     assert (local.context_length, local.parameter_count, local.licence) == (3072, TINY_LLAMA_PARAMETERS, "mit")
-    assert resolve_local_model(str(tmp_path / "model")).resolved_sha == local.resolved_sha  # stable digest
+    assert resolve_local_model(str(tmp_path / "model"), [tmp_path]).resolved_sha == local.resolved_sha  # stable digest
 
 
 def test_local_model_without_a_licence_in_its_config_is_local(tmp_path: Path) -> None:
-    facts = resolve_local_model(str(tiny_llama().write(tmp_path)))
+    facts = resolve_local_model(str(tiny_llama().write(tmp_path)), [tmp_path])
 
     assert facts.licence == "local"
     assert facts.gated is False
@@ -348,7 +348,7 @@ def test_local_model_without_a_licence_in_its_config_is_local(tmp_path: Path) ->
 def test_local_model_directory_that_does_not_exist(tmp_path: Path) -> None:
     missing = str(tmp_path / "nowhere")
 
-    error = failure(lambda: resolve_local_model(missing))
+    error = failure(lambda: resolve_local_model(missing, [tmp_path]))
 
     assert (error.code, error.transient) == ("LOCAL_PATH_NOT_FOUND", False)
     assert error.message == f"No directory at {missing!r}."
@@ -361,7 +361,7 @@ def test_local_model_missing_a_required_file(tmp_path: Path, remove: str, code: 
     folder = tiny_llama().write(tmp_path)
     (folder / remove).unlink()
 
-    assert failure(lambda: resolve_local_model(str(folder))).code == code
+    assert failure(lambda: resolve_local_model(str(folder), [tmp_path])).code == code
 
 
 WEIGHTS = safetensors_file({"model.layers.0.self_attn.q_proj.weight": ("BF16", (16, 16))})
@@ -392,7 +392,7 @@ def test_local_model_with_truncated_or_garbage_safetensors_is_refused(tmp_path: 
     folder = tiny_llama().write(tmp_path)
     (folder / "model.safetensors").write_bytes(content)
 
-    error = failure(lambda: resolve_local_model(str(folder)))
+    error = failure(lambda: resolve_local_model(str(folder), [tmp_path]))
 
     assert (error.code, error.transient) == ("MODEL_WEIGHTS_INVALID", False)
     assert error.message.startswith("model.safetensors ")

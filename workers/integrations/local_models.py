@@ -5,22 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from workers.integrations.errors import IntegrationError
+from workers.integrations.local_paths import confined
 from workflow.facts import ModelFacts
 from workflow.models import Tensor, model_facts
 
 HEADER_LIMIT = 100_000_000  # a safetensors header is JSON; anything bigger is not one
 
 
-def resolve_local_model(path: str) -> ModelFacts:
-    """The model in ``path``; its "sha" is a digest of the config and headers (there is no commit)."""
-    folder = Path(path)
+def resolve_local_model(path: str, roots: Sequence[Path]) -> ModelFacts:
+    """The model in ``path`` (inside one of ``roots``); its "sha" is a digest of the config and
+    headers (there is no commit). Files linked from outside the roots are refused too."""
+    folder = confined(path, roots)
     if not folder.is_dir():
         raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No directory at {path!r}.")
     config_file = folder / "config.json"
+    if not config_file.is_file():
+        raise IntegrationError("MODEL_CONFIG_MISSING", f"{path!r} has no config.json.")
+    config_file = confined(config_file, roots)
     if not config_file.is_file():
         raise IntegrationError("MODEL_CONFIG_MISSING", f"{path!r} has no config.json.")
     try:
@@ -29,7 +35,7 @@ def resolve_local_model(path: str) -> ModelFacts:
         raise IntegrationError("MODEL_CONFIG_INVALID", f"config.json is not valid JSON: {exc}.") from None
     if not isinstance(config, dict):
         raise IntegrationError("MODEL_CONFIG_INVALID", "config.json must hold a JSON object.")
-    weights = sorted(folder.glob("*.safetensors"))
+    weights = [confined(weight, roots) for weight in sorted(folder.glob("*.safetensors"))]
     if not weights:
         raise IntegrationError("MODEL_WEIGHTS_MISSING", f"{path!r} holds no .safetensors weights.")
     digest = hashlib.sha256(config_file.read_bytes())
