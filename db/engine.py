@@ -14,11 +14,19 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a PostgreSQL URL (postgresql://…)")
 
 
-def make_engine(url: str, *, pool_size: int = 10, pooled: bool = True) -> AsyncEngine:
-    """An asyncpg engine; ``pooled=False`` for one-shot tools such as migrations."""
+def make_engine(
+    url: str, *, pool_size: int = 10, pooled: bool = True, server_settings: dict[str, str] | None = None
+) -> AsyncEngine:
+    """An asyncpg engine; ``pooled=False`` for one-shot tools such as migrations.
+
+    ``server_settings`` are set on every connection of the pool (``lock_timeout``, say).
+    """
+    connect_args = {"server_settings": server_settings} if server_settings else {}
     if not pooled:
-        return create_async_engine(async_url(url), poolclass=NullPool)
-    return create_async_engine(async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+        return create_async_engine(async_url(url), poolclass=NullPool, connect_args=connect_args)
+    return create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, connect_args=connect_args
+    )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -24,7 +24,8 @@ class Coalescer(Generic[T, R]):
     """Runs ``run_batch`` on the requests pending together; each caller gets its own result.
 
     ``run_batch`` takes the requests and returns one result per request, in order. If a batch
-    fails, each of its requests is retried alone, so one bad request fails only its own caller.
+    fails, each of its requests is retried alone (by ``alone`` when given, which may take a
+    slower but more patient path), so one bad request fails only its own caller.
     A request whose caller has gone away (cancelled) before its batch runs is dropped; results
     of requests whose caller went away while their batch ran go to ``abandoned``, so the step
     can be undone (a claim released) instead of lingering. Bound to the event loop it is first
@@ -36,9 +37,11 @@ class Coalescer(Generic[T, R]):
         run_batch: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
         *,
         abandoned: Callable[[Sequence[R]], Awaitable[None]] | None = None,
+        alone: Callable[[T], Awaitable[R]] | None = None,
     ) -> None:
         self._run_batch = run_batch
         self._abandoned = abandoned
+        self._alone_run = alone
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._drainer: asyncio.Task[None] | None = None
         self._alone: set[asyncio.Task[None]] = set()
@@ -67,14 +70,18 @@ class Coalescer(Generic[T, R]):
         finally:
             self._drainer = None
 
-    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]], *, retry: bool = False) -> None:
         try:
             try:
-                results = await self._run_batch([request for request, _ in batch])
+                if retry and self._alone_run is not None:
+                    [(request, _)] = batch
+                    results: Sequence[R] = [await self._alone_run(request)]
+                else:
+                    results = await self._run_batch([request for request, _ in batch])
                 if len(results) != len(batch):
                     raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
             except Exception as exc:
-                if len(batch) == 1:
+                if retry or (len(batch) == 1 and self._alone_run is None):
                     _settle(batch[0][1], error=exc)
                     return
                 log.warning("a coalesced batch failed; running its requests alone", size=len(batch), error=repr(exc))
@@ -82,7 +89,7 @@ class Coalescer(Generic[T, R]):
                 # neither the others of its batch nor the batches after it.
                 loop = asyncio.get_running_loop()
                 for single in batch:
-                    task = loop.create_task(self._run([single]))
+                    task = loop.create_task(self._run([single], retry=True))
                     self._alone.add(task)
                     task.add_done_callback(self._alone.discard)
                 return

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import make_engine, make_sessionmaker
+from db.repositories.job_batches import JobBatches
 from db.uow import UnitOfWork
 from trainpack.settings import Settings, load_settings
 
@@ -17,9 +18,15 @@ from trainpack.settings import Settings, load_settings
 # own. A pool too small for that churns: overflow connections are opened and closed per job.
 POOL_SIZE = 16
 
+# Coalesced claims and endings run one batch of each at a time; their statements wait this long
+# for a row lock before the batch falls back to running its requests alone (see JobBatches).
+BATCH_POOL_SIZE = 2
+BATCH_LOCK_WAIT_MS = 2000
+
 _settings: Settings | None = None
 _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
+_batch_engine: AsyncEngine | None = None
 
 
 def worker_settings() -> Settings:
@@ -42,9 +49,23 @@ def unit_of_work() -> UnitOfWork:
     return UnitOfWork(_sessionmaker)
 
 
+def job_batches() -> JobBatches:
+    """Single-statement job steps on the process's batch pool, whose row-lock waits are bounded."""
+    global _batch_engine
+    if _batch_engine is None:
+        settings = worker_settings()
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set: the worker needs the database.")
+        _batch_engine = make_engine(
+            settings.database_url, pool_size=BATCH_POOL_SIZE, server_settings={"lock_timeout": str(BATCH_LOCK_WAIT_MS)}
+        )
+    return JobBatches(_batch_engine)
+
+
 async def dispose() -> None:
-    """Close the pool and forget the settings (worker shutdown, tests)."""
-    global _settings, _engine, _sessionmaker
-    if _engine is not None:
-        await _engine.dispose()
-    _settings = _engine = _sessionmaker = None
+    """Close the pools and forget the settings (worker shutdown, tests)."""
+    global _settings, _engine, _sessionmaker, _batch_engine
+    for engine in (_engine, _batch_engine):
+        if engine is not None:
+            await engine.dispose()
+    _settings = _engine = _sessionmaker = _batch_engine = None

@@ -25,7 +25,7 @@ from dramatiq.common import compute_backoff
 from db.models import Job
 from trainpack.settings import Settings
 from workers.coalescing import Coalescer
-from workers.database import unit_of_work, worker_settings
+from workers.database import job_batches, unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
 from workflow import jobs
 from workflow.job_inputs import ACTOR_NAMES, JobKind
@@ -173,28 +173,35 @@ class _Steps:
 
 
 _steps_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Steps] = weakref.WeakKeyDictionary()
-BATCH_LOCK_WAIT_MS = 2000
-"""How long a batch waits for a row lock (a sweeper or a cancel holding it) before it falls back to
-running its requests alone, so one locked row does not hold up every job of the worker."""
 
 
 def _steps() -> _Steps:
     loop = asyncio.get_running_loop()
     steps = _steps_by_loop.get(loop)
     if steps is None:
-        steps = _Steps(Coalescer(_claim_batch, abandoned=_release), Coalescer(_end_batch))
+        steps = _Steps(
+            Coalescer(_claim_batch, abandoned=_release, alone=_claim_alone),
+            Coalescer(_end_batch, alone=_end_alone),
+        )
         _steps_by_loop[loop] = steps
     return steps
 
 
+def _lease() -> timedelta:
+    return timedelta(seconds=worker_settings().job_lease_seconds)
+
+
 async def _claim_batch(job_ids: Sequence[uuid.UUID]) -> list[Job | None]:
-    lease = timedelta(seconds=worker_settings().job_lease_seconds)
-    async with unit_of_work() as uow:
-        if len(job_ids) > 1:
-            await uow.jobs.limit_lock_wait(BATCH_LOCK_WAIT_MS)
-        claimed = await jobs.claim_many(uow, job_ids, lease)
+    """One statement whose row-lock wait is bounded: a locked job fails the batch, which is then
+    retried request by request (``_claim_alone``), so it stalls only its own job."""
+    claimed = await jobs.claim_batch(job_batches(), job_ids, _lease())
     # A job delivered twice at once goes to its first delivery only: the other finds it taken.
     return [claimed.pop(job_id, None) for job_id in job_ids]
+
+
+async def _claim_alone(job_id: uuid.UUID) -> Job | None:
+    async with unit_of_work() as uow:
+        return (await jobs.claim_many(uow, [job_id], _lease())).get(job_id)
 
 
 async def _release(claimed: Sequence[Job | None]) -> None:
@@ -206,11 +213,13 @@ async def _release(claimed: Sequence[Job | None]) -> None:
 
 
 async def _end_batch(endings: Sequence[jobs.Ending]) -> list[Job | None]:
-    async with unit_of_work() as uow:
-        if len(endings) > 1:
-            await uow.jobs.limit_lock_wait(BATCH_LOCK_WAIT_MS)
-        ended = await jobs.end_many(uow, endings)
+    ended = await jobs.end_batch(job_batches(), endings)
     return [ended.pop(ending.job_id, None) for ending in endings]
+
+
+async def _end_alone(ending: jobs.Ending) -> Job | None:
+    async with unit_of_work() as uow:
+        return (await jobs.end_many(uow, [ending])).get(ending.job_id)
 
 
 async def _report_loop(context: JobContext) -> None:

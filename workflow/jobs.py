@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from db.models import Job, Package
+from db.repositories.job_batches import JobBatches, JobEventSpec
 from db.repositories.jobs import JobEnd
 from db.uow import UnitOfWork
 from workflow import fact_store, machine
@@ -197,6 +198,18 @@ async def end_many(uow: UnitOfWork, endings: Sequence[Ending]) -> dict[uuid.UUID
     return {job.id: job for job in finished}
 
 
+async def claim_batch(batches: JobBatches, job_ids: Sequence[uuid.UUID], lease: timedelta) -> dict[uuid.UUID, Job]:
+    """``claim_many`` as one statement (a worker's coalesced claims); the same rows and events."""
+    claimed = await batches.claim(job_ids, lease, _CLAIMED)
+    return {job.id: job for job in claimed}
+
+
+async def end_batch(batches: JobBatches, endings: Sequence[Ending]) -> dict[uuid.UUID, Job]:
+    """``end_many`` as one statement (a worker's coalesced endings); the same rows and events."""
+    finished = await batches.finish([ending.row() for ending in endings], _FINISHED)
+    return {job.id: job for job in finished}
+
+
 def teaches(ending: Ending, facts: Mapping[str, Any] | None, failure_is_fact: bool) -> bool:
     """Whether the ending changes what is known about the package (and so re-validates its draft)."""
     return facts is not None or (ending.failure is not None and failure_is_fact)
@@ -313,16 +326,29 @@ def _progress_event(job: Job, events: EventBatch) -> None:
     events.add(EventType.JOB_PROGRESS, job.package_id, **_payload(job))
 
 
+JOB_EVENT_PAYLOAD: Mapping[str, str] = {
+    "jobId": "id",
+    "kind": "kind",
+    "status": "status",
+    "progress": "progress",
+    "message": "message",
+    "attempts": "attempts",
+    "errorCode": "error_code",
+}
+"""Every job event's payload: key -> the job's attribute. The batched steps build the same payload
+in SQL from this mapping (``db.repositories.job_batches``)."""
+
+
 def _payload(job: Job) -> dict[str, Any]:
-    return {
-        "jobId": str(job.id),
-        "kind": job.kind,
-        "status": job.status,
-        "progress": job.progress,
-        "message": job.message,
-        "attempts": job.attempts,
-        "errorCode": job.error_code,
-    }
+    payload = {key: getattr(job, attribute) for key, attribute in JOB_EVENT_PAYLOAD.items()}
+    payload["jobId"] = str(job.id)
+    return payload
+
+
+def _event_spec(event_type: EventType) -> JobEventSpec:
+    """How a batched step records ``event_type``: the payload above, under each kind's worker identity."""
+    labels = {kind.value: worker_actor(uuid.UUID(int=0), name).label for kind, name in ACTOR_NAMES.items()}
+    return JobEventSpec.of(event_type.value, JOB_EVENT_PAYLOAD, labels)
 
 
 def _unique(requests: list[JobRequest]) -> list[JobRequest]:
@@ -346,12 +372,18 @@ def _download_options(options: Mapping[str, Any]) -> dict[str, Any]:
     return chosen
 
 
+_CLAIMED = _event_spec(EventType.JOB_PROGRESS)
+_FINISHED = _event_spec(EventType.JOB_FINISHED)
+
 __all__ = [
+    "JOB_EVENT_PAYLOAD",
     "Ending",
     "cancel",
     "claim",
+    "claim_batch",
     "claim_many",
     "conclude",
+    "end_batch",
     "end_many",
     "release_many",
     "report",

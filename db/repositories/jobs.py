@@ -194,10 +194,6 @@ class JobRepository:
         )
         return [detached(Job, row) for row in rows]
 
-    async def limit_lock_wait(self, milliseconds: int) -> None:
-        """Let this transaction wait at most ``milliseconds`` for a row lock (then it fails)."""
-        await (await driver(self._session)).execute(f"SET LOCAL lock_timeout = {int(milliseconds)}")
-
     async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
         """Jobs to (re-)send: queued whose send failed (or sent long ago), or running with a dead worker.
 

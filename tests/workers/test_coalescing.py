@@ -99,3 +99,29 @@ async def test_a_batch_with_the_wrong_number_of_results_fails_its_callers_instea
     coalescer: Coalescer[int, int] = Coalescer(short)
     with pytest.raises(RuntimeError, match="gave 0 results"):
         await asyncio.wait_for(coalescer.submit(1), 2)
+
+
+async def test_with_an_alone_path_a_failed_batch_even_of_one_is_retried_there_and_its_errors_reach_the_caller() -> None:
+    batched: list[list[int]] = []
+    alone: list[int] = []
+
+    async def impatient(requests: Sequence[int]) -> list[int]:
+        batched.append(list(requests))
+        if 0 in requests:
+            raise TimeoutError("lock wait")  # say, a row lock held past the batch's limit
+        return list(requests)
+
+    async def patient(request: int) -> int:
+        alone.append(request)
+        if request < 0:
+            raise ValueError("bad request")
+        return request + 100
+
+    coalescer: Coalescer[int, int] = Coalescer(impatient, alone=patient)
+    assert await coalescer.submit(0) == 100  # a lone request whose batch failed
+    tasks = [asyncio.create_task(coalescer.submit(n)) for n in (1, 0, -1)]
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[:2] == [101, 100] and isinstance(results[2], ValueError)
+    assert await coalescer.submit(5) == 5  # batches still take the fast path
+    assert batched == [[0], [1, 0, -1], [5]]
+    assert alone == [0, 1, 0, -1]

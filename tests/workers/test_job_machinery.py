@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db.models import Event, Job, Package
+from db.repositories.job_batches import JobEventSpec
 from db.uow import set_job_sender
 from trainpack.database import unit_of_work
 from trainpack.settings import Settings
@@ -488,3 +489,56 @@ async def test_package_facts_are_kept_per_input(database_url: str) -> None:
     async with unit_of_work(database_url) as uow:
         package = await uow.session.get(Package, package_id)
     assert package is not None and next(iter(package.facts["model"].values()))["facts"]["contextLength"] == 2048
+
+
+async def _job_events(database_url: str, package_id: uuid.UUID, event_type: str) -> list[tuple[str, dict[str, Any]]]:
+    async with unit_of_work(database_url) as uow:
+        rows = await uow.session.execute(
+            select(Event.actor, Event.payload)
+            .where(Event.package_id == package_id, Event.type == event_type)
+            .order_by(Event.id)
+        )
+    return [(actor, dict(payload)) for actor, payload in rows]
+
+
+def _comparable(job: Job) -> tuple[Any, ...]:
+    return (job.status, job.attempts, job.message, job.progress, job.result, job.error_code, job.error_message)
+
+
+async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_unit_of_work(database_url: str) -> None:
+    """The worker's coalesced claims and endings are single statements that build their events in
+    SQL; the one-by-one path builds them in Python. Both must leave the same trace."""
+    actor = await _actor(database_url)
+    (by_uow_package, by_uow), (batched_package, batched) = [
+        await _package_with_model(database_url, actor) for _ in range(2)
+    ]
+    lease = timedelta(seconds=30)
+    async with unit_of_work(database_url) as uow:
+        claimed_by_uow = (await jobs.claim_many(uow, [by_uow], lease))[by_uow]
+    claimed_batched = (await jobs.claim_batch(worker_database.job_batches(), [batched, uuid.uuid4()], lease))[batched]
+    assert _comparable(claimed_by_uow) == _comparable(claimed_batched)
+    failure = IntegrationError("HUB_NOT_FOUND", "No such model.")
+    async with unit_of_work(database_url) as uow:
+        await jobs.end_many(uow, [jobs.Ending.failed(claimed_by_uow, failure.code, failure.message)])
+    ended = await jobs.end_batch(
+        worker_database.job_batches(), [jobs.Ending.failed(claimed_batched, failure.code, failure.message)]
+    )
+    assert set(ended) == {batched}
+    assert _comparable(await _job(database_url, by_uow)) == _comparable(await _job(database_url, batched))
+    for event_type in ("JOB_PROGRESS", "JOB_FINISHED"):
+        [(uow_actor, uow_payload)] = await _job_events(database_url, by_uow_package, event_type)
+        [(batch_actor, batch_payload)] = await _job_events(database_url, batched_package, event_type)
+        assert uow_actor == batch_actor == "worker:model.resolve"
+        assert uow_payload.pop("jobId") == str(by_uow) and batch_payload.pop("jobId") == str(batched)
+        assert uow_payload == batch_payload
+    # A second ending of the same attempt finds it ended: no row, no event.
+    again = await jobs.end_batch(
+        worker_database.job_batches(), [jobs.Ending.succeeded(claimed_batched, {"late": True})]
+    )
+    assert again == {}
+    assert len(await _job_events(database_url, batched_package, "JOB_FINISHED")) == 1
+
+
+def test_a_job_event_spec_names_only_columns_of_jobs() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        JobEventSpec.of("JOB_PROGRESS", {"leak": "secret"}, {})
