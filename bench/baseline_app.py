@@ -21,8 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from db.repositories.events import APPEND_EVENTS_SQL
-from db.repositories.packages import DRAFT_SQL, LOCK_PACKAGE_SQL, SAVE_PACKAGE_SQL
+from db.repositories.packages import DRAFT_SQL, LOCK_PACKAGE_SQL, SAVE_PACKAGE_WITH_EVENTS_SQL
 from db.repositories.tokens import ACTIVE_TOKEN_SQL
 from db.repositories.versions import MUTABLE_COLUMNS, UPDATE_VERSION_SQL
 
@@ -89,8 +88,8 @@ async def _autosave(connection: asyncpg.Connection, secret: str, body: dict[str,
             draft["id"],
             *(values[name] for name in MUTABLE_COLUMNS),
         )
-        await connection.execute(
-            SAVE_PACKAGE_SQL,
+        await connection.execute(  # the package update and the save's event, one statement
+            SAVE_PACKAGE_WITH_EVENTS_SQL,
             package_id,
             package["name"],
             package["name_is_custom"],
@@ -98,9 +97,6 @@ async def _autosave(connection: asyncpg.Connection, secret: str, body: dict[str,
             now,
             package["archived_at"],
             max(package["revision"], revision),
-        )
-        await connection.execute(
-            APPEND_EVENTS_SQL,
             [token["organisation_id"]],
             [package_id],
             ["DRAFT_SAVED"],

@@ -397,8 +397,7 @@ async def _finish(
         await uow.versions.update(version)
     space.package.updated_at = now
     space.package.revision = max(space.package.revision, version.revision)
-    await uow.packages.save(space.package)
-    await uow.events.append_many(events.rows)
+    await uow.packages.save(space.package, events=events.rows)
     return _outcome(space.package, version, state, changed=True)
 
 

@@ -18,10 +18,35 @@ from db.raw import as_json, driver
 EventCursor = tuple[int, int]
 """(writing transaction id, event id): the total order in which events are delivered."""
 
-APPEND_EVENTS_SQL = (
-    "INSERT INTO events (organisation_id, package_id, type, payload, actor) "
-    "SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[])"
-)
+
+def _insert_events(first_parameter: int) -> str:
+    """Insert the events given as five arrays, parameters ``first_parameter`` to ``first_parameter + 4``."""
+    uuids, packages, types, payloads, actors = (f"${first_parameter + offset}" for offset in range(5))
+    return (
+        "INSERT INTO events (organisation_id, package_id, type, payload, actor) "
+        f"SELECT * FROM unnest({uuids}::uuid[], {packages}::uuid[], {types}::text[], {payloads}::jsonb[],"
+        f" {actors}::text[])"
+    )
+
+
+APPEND_EVENTS_SQL = _insert_events(1)
+
+
+def with_events(statement: str, first_parameter: int) -> str:
+    """``statement`` preceded, in the same round trip, by the insert of events whose five arrays
+    (``event_arguments``) follow its own parameters, from ``first_parameter`` on."""
+    return f"WITH logged AS ({_insert_events(first_parameter)}) {statement}"
+
+
+def event_arguments(rows: Sequence[dict[str, Any]]) -> tuple[list[Any], ...]:
+    """The five arrays that carry ``rows`` (organisation_id, package_id, type, payload, actor)."""
+    return (
+        [row["organisation_id"] for row in rows],
+        [row["package_id"] for row in rows],
+        [row["type"] for row in rows],
+        [as_json(row["payload"]) for row in rows],
+        [row["actor"] for row in rows],
+    )
 
 
 class EventRepository:
@@ -33,14 +58,7 @@ class EventRepository:
     async def append_many(self, rows: list[dict[str, Any]]) -> None:
         """Insert events in one statement; rows hold organisation_id, package_id, type, payload, actor."""
         if rows:
-            await (await driver(self._session)).execute(
-                APPEND_EVENTS_SQL,
-                [row["organisation_id"] for row in rows],
-                [row["package_id"] for row in rows],
-                [row["type"] for row in rows],
-                [as_json(row["payload"]) for row in rows],
-                [row["actor"] for row in rows],
-            )
+            await (await driver(self._session)).execute(APPEND_EVENTS_SQL, *event_arguments(rows))
 
     async def cursor_before_job(self, package_id: uuid.UUID, job_id: uuid.UUID) -> EventCursor | None:
         """A cursor just before the job's JOB_CREATED event (replaying from it gives the job's whole life)."""

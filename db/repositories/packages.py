@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Package, Version
 from db.raw import as_json, columns, detached, driver
+from db.repositories.events import event_arguments, with_events
 
 
 class LockedPackage:
@@ -29,6 +30,8 @@ SAVE_PACKAGE_SQL = (
     "UPDATE packages SET name = $2, name_is_custom = $3, description = $4, updated_at = $5, archived_at = $6, "
     "revision = $7 WHERE id = $1"
 )
+SAVE_PACKAGE_WITH_EVENTS_SQL = with_events(SAVE_PACKAGE_SQL, 8)
+"""A write's package update and its events in one round trip (every autosave sends it)."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +94,10 @@ class PackageRepository:
         draft = await connection.fetchrow(DRAFT_SQL, package_id)
         return LockedPackage(detached(Package, row), detached(Version, draft) if draft else None)
 
-    async def save(self, package: Package) -> None:
-        """Write a locked package's mutable fields."""
-        await (await driver(self._session)).execute(
-            SAVE_PACKAGE_SQL,
+    async def save(self, package: Package, *, events: Sequence[dict[str, Any]] = ()) -> None:
+        """Write a locked package's mutable fields, and append ``events`` (rows as for
+        ``EventRepository.append_many``) in the same statement."""
+        fields = (
             package.id,
             package.name,
             package.name_is_custom,
@@ -103,6 +106,11 @@ class PackageRepository:
             package.archived_at,
             package.revision,
         )
+        connection = await driver(self._session)
+        if events:
+            await connection.execute(SAVE_PACKAGE_WITH_EVENTS_SQL, *fields, *event_arguments(events))
+        else:
+            await connection.execute(SAVE_PACKAGE_SQL, *fields)
 
     async def save_facts(self, package_id: uuid.UUID, facts: dict[str, Any]) -> None:
         """Store what the workers learned about the package's inputs (workers only; off the autosave path)."""
