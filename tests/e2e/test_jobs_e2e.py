@@ -237,3 +237,40 @@ async def test_a_worker_killed_mid_download_is_replaced_and_the_job_finishes_ver
         assert not list(stack.cache.rglob("*.incomplete"))
     finally:
         stack.hub.throttle(None)
+
+
+async def test_local_sources_are_read_only_inside_the_configured_roots(stack: Stack, api: Api, tmp_path: Path) -> None:
+    allowed, outside = tmp_path / "allowed", tmp_path / "outside"
+    allowed.mkdir()
+    outside.mkdir()
+    inside_model = tiny_llama(context_length=1024).write(allowed / "llama")
+    outside_model = tiny_llama().write(outside / "llama")
+    secret = outside / "secret.csv"
+    secret.write_text("prompt,completion\npassword,hunter2\n")
+    env = {**stack.env, "TRAINPACK_LOCAL_ROOTS": json.dumps([str(allowed)])}
+    with worker_process(env):
+        good_id, revision = await new_package(api)
+        await save(api, good_id, revision, {"model": {"source": "LOCAL", "path": str(inside_model)}})
+        [resolved] = await wait_for_jobs(api, good_id, "RESOLVE_MODEL", 1)
+        assert resolved["status"] == "SUCCEEDED" and resolved["result"]["contextLength"] == 1024, resolved
+
+        fenced_id, revision = await new_package(api)
+        saved = await save(api, fenced_id, revision, {"model": {"source": "LOCAL", "path": str(outside_model)}})
+        [refused] = await wait_for_jobs(api, fenced_id, "RESOLVE_MODEL", 1)
+        assert (refused["status"], refused["error"]["code"], refused["attempts"]) == (
+            "FAILED",
+            "LOCAL_PATH_FORBIDDEN",
+            1,
+        )
+        assert "LOCAL_PATH_FORBIDDEN" in [e["code"] for e in _state(await view(api, fenced_id), "model")["errors"]]
+
+        source = {
+            "source": "LOCAL",
+            "path": str(allowed / ".." / "outside" / "secret.csv"),
+            "format": "INSTRUCTION",
+            "columnMapping": {"prompt": "prompt", "completion": "completion"},
+        }
+        await save(api, fenced_id, saved["revision"], {"dataset": {"sources": [source]}})
+        [profile] = await wait_for_jobs(api, fenced_id, "PROFILE_DATASET", 1)
+        assert (profile["status"], profile["error"]["code"]) == ("FAILED", "LOCAL_PATH_FORBIDDEN"), profile
+        assert profile["result"] is None and "hunter2" not in json.dumps(await view(api, fenced_id))

@@ -30,6 +30,8 @@ PROFILE_FAILURE_CODES = frozenset(
         IssueCode.DATASET_TOO_LARGE,
         IssueCode.DATASET_ENCODING_INVALID,
         IssueCode.DATASET_UNREADABLE,
+        IssueCode.LOCAL_PATH_NOT_FOUND,
+        IssueCode.LOCAL_PATH_FORBIDDEN,
     }
 )
 # One issue per malformed line up to this many, then one "… and N more": enough to find the
