@@ -72,7 +72,11 @@ class Loaders:
         # Every version fetched by another loader is primed into ``version``, so a later
         # ``basedOn`` of a version already on the page costs no further query.
         async def drafts(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
-            return self._primed(await versions.drafts_of(ids))
+            # The drafts' bases come in the same query: a draft's ``basedOn`` must not race the
+            # loader of the latest version (usually its base) into a query of its own.
+            found, bases = await versions.drafts_of(ids)
+            self.version.prime_many({row.id: row for row in bases})
+            return self._primed(found)
 
         async def latest(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
             return self._primed(await versions.latest_published_of(ids))

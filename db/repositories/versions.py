@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -62,12 +62,24 @@ class VersionRepository:
         ).one()
         return int(row[0]), int(row[1])
 
-    async def drafts_of(self, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Version]:
-        """The draft of each package that has one, in one query."""
+    async def drafts_of(self, package_ids: Sequence[uuid.UUID]) -> tuple[dict[uuid.UUID, Version], list[Version]]:
+        """The draft of each package that has one, and the versions those drafts are based on, in one
+        query (a reader of a draft usually asks for its ``basedOn`` next)."""
+        drafts = select(Version.based_on_id).where(Version.package_id.in_(package_ids), Version.status == "DRAFT")
         rows = await self._session.scalars(
-            select(Version).where(Version.package_id.in_(package_ids), Version.status == "DRAFT")
+            select(Version).where(
+                Version.package_id.in_(package_ids),
+                or_(Version.status == "DRAFT", Version.id.in_(drafts.scalar_subquery())),
+            )
         )
-        return {version.package_id: version for version in rows}
+        found: dict[uuid.UUID, Version] = {}
+        bases: list[Version] = []
+        for version in rows:
+            if version.status == "DRAFT":
+                found[version.package_id] = version
+            else:
+                bases.append(version)
+        return found, bases
 
     async def latest_published_of(self, package_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Version]:
         """The latest published version of each package that has one, in one query."""

@@ -97,3 +97,17 @@ async def test_history_cost_does_not_grow_with_the_number_of_versions(api: Api, 
     costs = [await _cost(api, statements, HISTORY, id=package_id) for package_id in (small, large)]
     assert costs[1] - costs[0] <= 1, costs  # four more versions: an N+1 would add at least four
     assert costs[1] <= 6
+
+
+DRAFT = "query($id: ID!) { node(id: $id) { ... on Package { draft { number } } } }"
+DRAFT_AND_BASE = "query($id: ID!) { node(id: $id) { ... on Package { draft { number basedOn { number } } } } }"
+
+
+async def test_a_drafts_base_comes_with_the_draft_in_the_same_query(api: Api, statements: StatementCounter) -> None:
+    # Loaded on its own, the base would race the other loaders into a query of its own.
+    package_id = await _package_with_versions(api, published=2)
+    read = await api.execute(DRAFT_AND_BASE, id=package_id)
+    assert read["node"]["draft"] == {"number": 3, "basedOn": {"number": 2}}
+    assert await _cost(api, statements, DRAFT_AND_BASE, id=package_id) == await _cost(
+        api, statements, DRAFT, id=package_id
+    )
