@@ -48,8 +48,8 @@ class Settings(BaseSettings):
     local_roots: list[Path] = Field(
         default=[Path(".data/local")],
         description=(
-            "The folders LOCAL models and datasets may be read from (a JSON list); a path anywhere else"
-            " fails its job with LOCAL_PATH_FORBIDDEN."
+            "The folders LOCAL models and datasets may be read from (a JSON list; relative ones from the"
+            " worker's working directory); a path anywhere else fails its job with LOCAL_PATH_FORBIDDEN."
         ),
     )
     queue_namespace: str = Field(default="trainpack", description="Redis key prefix of the job queues.")

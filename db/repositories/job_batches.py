@@ -6,9 +6,10 @@ without ``BEGIN``/``COMMIT``, and no ORM session. On a worker running many short
 round trips, not the rows, were the cost: four more per batch held every job of the batch
 for as long, on an event loop the worker's other threads also want.
 
-The pool's connections wait at most ``lock_wait_ms`` for a row lock, so a row held by a
-sweeper or a cancel fails the batch quickly; the runner then retries its requests one by
-one in ordinary units of work, which wait as long as they must.
+The pool's connections wait only briefly for a row lock (``lock_timeout``, set by the worker
+on its batch pool), so a row held by a sweeper or a cancel fails the batch quickly; the
+runner then retries its requests one by one in ordinary units of work, which wait as long as
+they must.
 """
 
 from __future__ import annotations
@@ -19,11 +20,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+from sqlalchemy import Float
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Job
 from db.raw import as_json, columns, detached
 from db.repositories.jobs import CLAIM_JOBS_SQL, FINISH_JOBS_SQL, JobEnd
+
+_STALE_CONNECTIONS_SKIPPED = 4
+"""Pooled connections found dead (a database restart) that one step discards before giving up."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ def _logged(step_sql: str, first_free_parameter: int, spec: JobEventSpec) -> str
     The actor labels come as two arrays (kind, label) and the event type as one more parameter.
     """
     kinds, labels, event_type = (f"${first_free_parameter + offset}" for offset in range(3))
-    payload = ", ".join(f"'{key}', changed.{column}" for key, column in spec.payload)
+    payload = ", ".join(f"'{key}', {_json_value(column)}" for key, column in spec.payload)
     return (
         f"WITH changed AS ({step_sql}),"
         " logged AS (INSERT INTO events (organisation_id, package_id, type, payload, actor)"
@@ -62,6 +67,18 @@ def _logged(step_sql: str, first_free_parameter: int, spec: JobEventSpec) -> str
         " ON actor.kind = changed.kind)"
         f" SELECT {columns(Job, 'changed')} FROM changed"
     )
+
+
+def _json_value(column: str) -> str:
+    """The column as the payload's JSON value, written as Python's ``json`` writes it.
+
+    A float column with an integral value becomes ``1.0``, not ``1`` (what ``jsonb`` makes of a
+    ``float8``), so a payload built here is the very JSON the unit-of-work path stores.
+    """
+    value = f"changed.{column}"
+    if isinstance(Job.__table__.columns[column].type, Float):
+        return f"CASE WHEN {value} = trunc({value}) THEN to_jsonb({value}::numeric(20, 1)) ELSE to_jsonb({value}) END"
+    return value
 
 
 class JobBatches:
@@ -95,12 +112,24 @@ class JobBatches:
         )
 
     async def _fetch(self, statement: str, *arguments: object) -> list[Job]:
-        async with self._engine.connect() as connection:
-            driver = (await connection.get_raw_connection()).driver_connection
-            assert driver is not None
-            # Sent straight to the driver outside any transaction: the statement is its own.
-            rows = await driver.fetch(statement, *arguments)
-        return [detached(Job, row) for row in rows]
+        for _ in range(_STALE_CONNECTIONS_SKIPPED + 1):
+            async with self._engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                assert driver is not None
+                if driver.is_closed():  # its server went away while it idled: nothing was sent yet
+                    await connection.invalidate()
+                    continue
+                try:
+                    # Sent straight to the driver outside any transaction: the statement is its own.
+                    rows = await driver.fetch(statement, *arguments)
+                except Exception:
+                    # The pool learns nothing from an error raised past SQLAlchemy: a connection that
+                    # died under this statement is dropped here, or every later batch would draw it.
+                    if driver.is_closed():
+                        await connection.invalidate()
+                    raise
+            return [detached(Job, row) for row in rows]
+        raise ConnectionError("no live database connection in the batch pool")
 
 
 def _actors(event: JobEventSpec) -> tuple[list[str], list[str]]:

@@ -9,13 +9,14 @@ tests/e2e.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from db.models import Event, Job, Package
 from db.repositories.job_batches import JobEventSpec
@@ -505,9 +506,13 @@ def _comparable(job: Job) -> tuple[Any, ...]:
     return (job.status, job.attempts, job.message, job.progress, job.result, job.error_code, job.error_message)
 
 
-async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_unit_of_work(database_url: str) -> None:
+@pytest.mark.parametrize("outcome", ["succeeded", "failed"])
+async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_unit_of_work(
+    database_url: str, outcome: str
+) -> None:
     """The worker's coalesced claims and endings are single statements that build their events in
-    SQL; the one-by-one path builds them in Python. Both must leave the same trace."""
+    SQL; the one-by-one path builds them in Python. Both must leave the same trace, to the JSON
+    text (a claim's progress 0.0 and a success's 1.0 stay floats)."""
     actor = await _actor(database_url)
     (by_uow_package, by_uow), (batched_package, batched) = [
         await _package_with_model(database_url, actor) for _ in range(2)
@@ -517,12 +522,15 @@ async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_uni
         claimed_by_uow = (await jobs.claim_many(uow, [by_uow], lease))[by_uow]
     claimed_batched = (await jobs.claim_batch(worker_database.job_batches(), [batched, uuid.uuid4()], lease))[batched]
     assert _comparable(claimed_by_uow) == _comparable(claimed_batched)
-    failure = IntegrationError("HUB_NOT_FOUND", "No such model.")
+
+    def ending(job: Job) -> jobs.Ending:
+        if outcome == "succeeded":
+            return jobs.Ending.succeeded(job, {"files": 2})
+        return jobs.Ending.failed(job, "HUB_NOT_FOUND", "No such model.")
+
     async with unit_of_work(database_url) as uow:
-        await jobs.end_many(uow, [jobs.Ending.failed(claimed_by_uow, failure.code, failure.message)])
-    ended = await jobs.end_batch(
-        worker_database.job_batches(), [jobs.Ending.failed(claimed_batched, failure.code, failure.message)]
-    )
+        await jobs.end_many(uow, [ending(claimed_by_uow)])
+    ended = await jobs.end_batch(worker_database.job_batches(), [ending(claimed_batched)])
     assert set(ended) == {batched}
     assert _comparable(await _job(database_url, by_uow)) == _comparable(await _job(database_url, batched))
     for event_type in ("JOB_PROGRESS", "JOB_FINISHED"):
@@ -530,13 +538,32 @@ async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_uni
         [(batch_actor, batch_payload)] = await _job_events(database_url, batched_package, event_type)
         assert uow_actor == batch_actor == "worker:model.resolve"
         assert uow_payload.pop("jobId") == str(by_uow) and batch_payload.pop("jobId") == str(batched)
-        assert uow_payload == batch_payload
+        assert json.dumps(uow_payload, sort_keys=True) == json.dumps(batch_payload, sort_keys=True)
     # A second ending of the same attempt finds it ended: no row, no event.
     again = await jobs.end_batch(
         worker_database.job_batches(), [jobs.Ending.succeeded(claimed_batched, {"late": True})]
     )
     assert again == {}
     assert len(await _job_events(database_url, batched_package, "JOB_FINISHED")) == 1
+
+
+async def test_batched_steps_recover_from_a_database_that_dropped_their_connections(database_url: str) -> None:
+    actor = await _actor(database_url)
+    made = [await _package_with_model(database_url, actor) for _ in range(3)]
+    lease = timedelta(seconds=30)
+    batches = worker_database.job_batches()
+    assert await jobs.claim_batch(batches, [made[0][1]], lease)  # the pool now holds a connection
+    async with unit_of_work(database_url) as uow:  # a restart, or an idle-connection reaper
+        killed = await uow.session.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'WITH changed AS%'"
+            )
+        )
+    assert killed
+    await asyncio.sleep(0.2)  # the closed socket is noticed by the event loop
+    assert set(await jobs.claim_batch(batches, [made[1][1]], lease)) == {made[1][1]}
+    assert set(await jobs.claim_batch(batches, [made[2][1]], lease)) == {made[2][1]}
 
 
 def test_a_job_event_spec_names_only_columns_of_jobs() -> None:

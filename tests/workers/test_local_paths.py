@@ -104,3 +104,26 @@ def test_the_roots_default_to_the_data_folder_and_are_read_from_the_environment(
     assert load_settings().local_roots == [Path(".data/local")]
     monkeypatch.setenv("TRAINPACK_LOCAL_ROOTS", f'["{tmp_path}", "/srv/models"]')
     assert load_settings().local_roots == [tmp_path, Path("/srv/models")]
+
+
+def test_paths_that_cannot_be_resolved_fail_with_a_code_not_a_crash(folders: tuple[Path, Path]) -> None:
+    root, _ = folders
+    (root / "loop").symlink_to(root / "loop")
+    for location in (root / "loop" / "data.csv", f"{root}/bad\0name.csv"):
+        error = refused(location, [root])
+        assert error.code == "LOCAL_PATH_NOT_FOUND" and not error.transient
+
+
+def test_a_tilde_is_a_literal_folder_name_not_a_home_directory(folders: tuple[Path, Path]) -> None:
+    root, _ = folders
+    assert refused("~/data.csv", [root]).code == "LOCAL_PATH_FORBIDDEN"  # ./~/data.csv, outside the root
+
+
+def test_a_config_linked_out_of_the_roots_is_refused_whether_or_not_its_target_exists(tmp_path: Path) -> None:
+    root = tmp_path / "allowed"
+    model = tiny_llama().write(root / "model")
+    (model / "config.json").unlink()
+    (model / "config.json").symlink_to(tmp_path / "missing.json")  # would tell "missing" from "present"
+    with pytest.raises(IntegrationError) as caught:
+        resolve_local_model(str(model), [root])
+    assert caught.value.code == "LOCAL_PATH_FORBIDDEN"

@@ -23,10 +23,7 @@ def resolve_local_model(path: str, roots: Sequence[Path]) -> ModelFacts:
     folder = confined(path, roots)
     if not folder.is_dir():
         raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No directory at {path!r}.")
-    config_file = folder / "config.json"
-    if not config_file.is_file():
-        raise IntegrationError("MODEL_CONFIG_MISSING", f"{path!r} has no config.json.")
-    config_file = confined(config_file, roots)
+    config_file = confined(folder / "config.json", roots)  # checked before it is even looked at
     if not config_file.is_file():
         raise IntegrationError("MODEL_CONFIG_MISSING", f"{path!r} has no config.json.")
     try:

@@ -15,10 +15,18 @@ from workers.integrations.errors import IntegrationError
 
 
 def confined(location: str | Path, roots: Sequence[Path]) -> Path:
-    """``location`` resolved, if it lies inside one of ``roots``; else a permanent coded failure."""
-    resolved = Path(location).expanduser().resolve()
+    """``location`` resolved, if it lies inside one of ``roots``; else a permanent coded failure.
+
+    Relative roots are taken from the worker's working directory. The roots are folders the
+    operator controls: a path is checked, then opened, so someone able to swap links inside a
+    root between the two could still step out.
+    """
+    try:
+        resolved = Path(location).resolve()
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL byte …
+        raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"{str(location)!r} cannot be resolved to a file.") from None
     for root in roots:
-        if resolved.is_relative_to(root.expanduser().resolve()):
+        if resolved.is_relative_to(root.resolve()):
             return resolved
     raise IntegrationError(
         "LOCAL_PATH_FORBIDDEN",
