@@ -24,8 +24,8 @@ from sqlalchemy import Float
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Job
-from db.raw import as_json, columns, detached
-from db.repositories.jobs import CLAIM_JOBS_SQL, FINISH_JOBS_SQL, JobEnd
+from db.raw import columns, detached
+from db.repositories.jobs import CLAIM_JOBS_SQL, FINISH_JOBS_SQL, JobEnd, finish_arguments
 
 _STALE_CONNECTIONS_SKIPPED = 4
 """Pooled connections found dead (a database restart) that one step discards before giving up."""
@@ -97,19 +97,7 @@ class JobBatches:
         """End the claimed attempts among ``ends``, recording ``event`` for each; those no longer
         running (ended, or taken over by another worker) are not returned."""
         statement = _logged(FINISH_JOBS_SQL, 9, event)
-        return await self._fetch(
-            statement,
-            [end.job_id for end in ends],
-            [end.attempt for end in ends],
-            [end.status for end in ends],
-            [end.message for end in ends],
-            [None if end.result is None else as_json(end.result) for end in ends],
-            [end.error_code for end in ends],
-            [end.error_message for end in ends],
-            [end.progress for end in ends],
-            *_actors(event),
-            event.type,
-        )
+        return await self._fetch(statement, *finish_arguments(ends), *_actors(event), event.type)
 
     async def _fetch(self, statement: str, *arguments: object) -> list[Job]:
         for _ in range(_STALE_CONNECTIONS_SKIPPED + 1):

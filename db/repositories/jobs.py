@@ -69,6 +69,20 @@ class JobEnd(NamedTuple):
     progress: float | None
 
 
+def finish_arguments(ends: Sequence[JobEnd]) -> tuple[list[Any], ...]:
+    """The eight arrays ``FINISH_JOBS_SQL`` takes ($1 to $8), one element per ending."""
+    return (
+        [end.job_id for end in ends],
+        [end.attempt for end in ends],
+        [end.status for end in ends],
+        [end.message for end in ends],
+        [None if end.result is None else as_json(end.result) for end in ends],
+        [end.error_code for end in ends],
+        [end.error_message for end in ends],
+        [end.progress for end in ends],
+    )
+
+
 class JobRepository:
     """Every query on the jobs table."""
 
@@ -174,17 +188,7 @@ class JobRepository:
     async def finish_many(self, ends: Sequence[JobEnd]) -> list[Job]:
         """End the claimed attempts among ``ends`` in one statement; those no longer running (ended, or
         taken over by another worker) are not returned."""
-        rows = await (await driver(self._session)).fetch(
-            FINISH_JOBS_SQL,
-            [end.job_id for end in ends],
-            [end.attempt for end in ends],
-            [end.status for end in ends],
-            [end.message for end in ends],
-            [None if end.result is None else as_json(end.result) for end in ends],
-            [end.error_code for end in ends],
-            [end.error_message for end in ends],
-            [end.progress for end in ends],
-        )
+        rows = await (await driver(self._session)).fetch(FINISH_JOBS_SQL, *finish_arguments(ends))
         return [detached(Job, row) for row in rows]
 
     async def release_many(self, claims: Sequence[tuple[uuid.UUID, int]]) -> list[Job]:
