@@ -26,6 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.context import Context, Services
 from api.live.hub import EventHub
 from api.live.sharing import encode_message
+from api.live.websocket import FrameWebSocket, LegacyWSHandler, TransportWSHandler
 from api.schema import build_schema
 from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
@@ -40,6 +41,11 @@ _request_sessions: ContextVar[list[AsyncSession]] = ContextVar("request_sessions
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with a context that authenticates the bearer token once."""
+
+    # Live events leave through per-operation frame lanes (api.live.websocket), both protocols.
+    websocket_adapter_class = FrameWebSocket
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, services: Services) -> None:
         # Multipart uploads are on for `uploadDataset`; the CSRF guard (a preflight-forcing header)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -19,18 +18,13 @@ from strawberry.extensions import (
 
 from api.live.events import EVENT_TYPES
 from api.live.sharing import SharedEventExecutor
+from api.masking import MASKED_MESSAGE, is_unexpected
 from api.mutations import Mutation
 from api.queries import Query
 from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
 from trainpack.settings import Settings
-
-
-def is_unexpected(error: GraphQLError) -> bool:
-    """Mask errors that came from a bug, keep deliberate GraphQL errors (limits, auth, syntax)."""
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -46,7 +40,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error; it has been logged."),
+        lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
     ]
     return strawberry.Schema(
         query=Query,

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -19,11 +20,14 @@ from api.context import Info
 from api.ids import decode, encode
 from api.live.events import JobEvent, PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
+from api.live.sharing import current_lane
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
 from db.repositories.events import EventRepository
 from db.repositories.tokens import token_is_active
 from workflow.errors import NotFoundError
+
+_E = TypeVar("_E", bound=PackageEvent)
 
 
 @strawberry.type
@@ -39,13 +43,13 @@ class Subscription:
             raise _not_found(package_id, "package") from None
         if await info.context.loaders.package.load(package) is None:
             raise _not_found(package_id, "package")
-        async for event in _events(info, actor.organisation_id, package, after):
+        async for event in _delivered(_events(info, actor.organisation_id, package, after)):
             yield event
 
     @strawberry.subscription(description="State changes of every package of your organisation (dashboards).")
     async def organisation_events(self, info: Info, after: str | None = None) -> AsyncGenerator[PackageEvent, None]:
         actor = info.context.reader()
-        async for event in _events(info, actor.organisation_id, None, after):
+        async for event in _delivered(_events(info, actor.organisation_id, None, after)):
             yield event
 
     @strawberry.subscription(
@@ -65,11 +69,32 @@ class Subscription:
         if after is None:
             start = await EventRepository(info.context.read_session).cursor_before_job(job.package_id, job.id)
             after = event_cursor(*start) if start else None
-        async for event in _events(info, actor.organisation_id, job.package_id, after):
-            if isinstance(event, JobEvent) and event.job_id == job_id_of(job.id):
-                yield event
-                if event.finished:
-                    return
+        async for event in _delivered(_job_events(_events(info, actor.organisation_id, job.package_id, after), job.id)):
+            yield event
+
+
+async def _job_events(events: AsyncIterator[PackageEvent], job_id: uuid.UUID) -> AsyncGenerator[JobEvent, None]:
+    """The events of one job, ending with the event that finishes it."""
+    wanted = job_id_of(job_id)
+    async for event in events:
+        if isinstance(event, JobEvent) and event.job_id == wanted:
+            yield event
+            if event.finished:
+                return
+
+
+async def _delivered(events: AsyncIterator[_E]) -> AsyncGenerator[_E, None]:
+    """The events for graphql-core to execute, or none when the operation has a websocket lane.
+
+    Over a websocket each event goes out through the operation's ``FrameLane`` (one shared
+    execution and encoding per selection and event); in-process subscribers get them here.
+    """
+    lane = current_lane()
+    async for event in events:
+        if lane is None:
+            yield event
+        else:
+            await lane.deliver(event)
 
 
 def job_id_of(job_id: uuid.UUID) -> str:

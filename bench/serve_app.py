@@ -19,7 +19,7 @@ from db.models import Package
 from db.repositories.events import EventRepository
 from db.repositories.packages import PackageRepository
 from trainpack.logging import configure_logging
-from trainpack.settings import load_settings
+from trainpack.settings import load_settings, server_options
 
 
 def build(app: str) -> ASGIApp:
@@ -63,8 +63,16 @@ def main() -> None:
     args = parser.parse_args()
     # As in production (trainpack.asgi): structured logs, uvicorn's access log silenced.
     configure_logging("WARNING")
+    # Both sides of every benchmark run with the same uvicorn options, the product's own.
     uvicorn.run(
-        build(args.app), host="127.0.0.1", port=args.port, workers=1, log_config=None, access_log=False, lifespan="on"
+        build(args.app),
+        host="127.0.0.1",
+        port=args.port,
+        workers=1,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        **server_options(load_settings()),
     )
 
 

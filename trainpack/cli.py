@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from trainpack.settings import Settings, load_settings
+from trainpack.settings import Settings, load_settings, server_options
 from workflow.access import Scope
 
 app = typer.Typer(help="trainpack: build, version and deploy fine-tuning training packages.", no_args_is_help=True)
@@ -44,6 +44,7 @@ def serve(
         workers=workers,
         log_config=None,
         proxy_headers=True,
+        **server_options(settings),
     )
 
 

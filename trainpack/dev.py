@@ -15,7 +15,7 @@ import uvicorn
 from trainpack import migrations
 from trainpack.embedded import embedded_database
 from trainpack.logging import configure_logging
-from trainpack.settings import Settings
+from trainpack.settings import Settings, server_options
 from workflow.access import Scope
 
 DEV_ORGANISATION = "dev"
@@ -47,7 +47,9 @@ def _serve(settings: Settings, url: str, port: int) -> None:
         '-d \'{"query":"{ viewer { organisation { name } scopes } }"}\'\n'
     )
     print(banner, flush=True)
-    uvicorn.run("trainpack.asgi:app", factory=True, host=settings.host, port=port, log_config=None)
+    uvicorn.run(
+        "trainpack.asgi:app", factory=True, host=settings.host, port=port, log_config=None, **server_options(settings)
+    )
 
 
 def run_dev(settings: Settings, *, port: int | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,13 @@ class Settings(BaseSettings):
         default=30.0, description="How often a live subscription re-checks that its token is not revoked."
     )
     event_retention_hours: float = Field(default=168.0, description="Events older than this are pruned.")
+    websocket_compression: bool = Field(
+        default=False,
+        description=(
+            "Offer permessage-deflate on websockets. Off: live frames are a few hundred bytes, and"
+            " compressing each for every subscriber cost more CPU than the whole delivery path."
+        ),
+    )
     hf_endpoint: str = Field(
         default="https://huggingface.co",
         validation_alias=AliasChoices("HF_ENDPOINT", "TRAINPACK_HF_ENDPOINT"),
@@ -82,3 +90,14 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read the settings from the environment."""
     return Settings()
+
+
+class ServerOptions(TypedDict):
+    """The uvicorn options that come from the settings."""
+
+    ws_per_message_deflate: bool
+
+
+def server_options(settings: Settings) -> ServerOptions:
+    """uvicorn options every way of serving the API shares (serve, dev, tests, benchmarks)."""
+    return {"ws_per_message_deflate": settings.websocket_compression}

@@ -58,24 +58,24 @@ class Subscription:
     package_id: uuid.UUID | None
     limit: int
     start: EventCursor | None
-    buffer: deque[Event] = field(default_factory=deque)
+    buffer: deque[tuple[EventCursor, Event]] = field(default_factory=deque)
     overflowed: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, event: Event) -> bool:
+    def offer(self, position: EventCursor, event: Event, package_id: uuid.UUID | None) -> bool:
         """Queue an event; ``False`` (and the subscription is finished) when the buffer is full."""
-        if self.package_id is not None and event.package_id != self.package_id:
+        if self.package_id is not None and package_id != self.package_id:
             return True
         if len(self.buffer) >= self.limit:
             self.overflowed = True
             self.ready.set()
             return False
-        self.buffer.append(event)
+        self.buffer.append((position, event))
         self.ready.set()
         return True
 
-    async def next(self) -> Event:
-        """The next live event; raises ``SubscriberTooSlowError`` once the buffered ones are out."""
+    async def next(self) -> tuple[EventCursor, Event]:
+        """The next live event and its cursor; raises ``SubscriberTooSlowError`` once the buffered ones are out."""
         while not self.buffer:
             if self.overflowed:
                 raise SubscriberTooSlowError(None)
@@ -186,10 +186,9 @@ class EventHub:
                         break
             while True:
                 try:
-                    event = await subscription.next()
+                    position, event = await subscription.next()
                 except SubscriberTooSlowError:
                     raise SubscriberTooSlowError(last) from None
-                position = cursor_of(event)
                 if last is not None and position <= last:
                     continue
                 last = position
@@ -234,17 +233,18 @@ class EventHub:
                     return  # the position was reset while this read was in flight
                 for event in rows[: self._batch]:
                     self.position = cursor_of(event)
-                    self._dispatch(event)
+                    self._dispatch(self.position, event)
                 if len(rows) <= self._batch:
                     return
                 await asyncio.sleep(0)  # let subscribers drain between batches (buffers exceed a batch)
 
-    def _dispatch(self, event: Event) -> None:
+    def _dispatch(self, position: EventCursor, event: Event) -> None:
         group = self._subscriptions.get(event.organisation_id)
         if not group:
             return
+        package_id = event.package_id  # read once, not per subscriber: ORM attributes are descriptors
         for subscription in list(group):
-            if subscription.offer(event):
+            if subscription.offer(position, event, package_id):
                 self.delivered += 1
             else:
                 group.discard(subscription)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api.schema import is_unexpected
+from api.masking import is_unexpected
 from tests.conftest import issue_token
 from tests.support import documents as docs
 from tests.support.graphql import Api

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -225,3 +226,54 @@ async def _write_event(database_url: str, package_id: str) -> None:
         )
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_operations_sharing_a_connection_each_get_their_own_frames(
+    api: Api, api_server: InProcessServer, protocol: str
+) -> None:
+    package_id, revision = await create_package(api)
+    kind, stop = ("next", "complete") if protocol == TRANSPORT_WS else ("data", "stop")
+    fields = {"package-op": "packageEvents", "org-op": "organisationEvents"}
+    async with WsClient(api_server.graphql_url, protocol) as ws:
+        await ws.init(api.token)
+        await ws.subscribe("package-op", PACKAGE_EVENTS, id=package_id)
+        await ws.subscribe("org-op", ORGANISATION_EVENTS)
+        await asyncio.sleep(0.3)
+        revision = await _saves(api, package_id, revision, 1)
+        received: dict[str, list[dict[str, Any]]] = {"package-op": [], "org-op": []}
+        while not all(any(e["__typename"] == "DraftSavedEvent" for e in events) for events in received.values()):
+            message = await ws.receive()
+            assert message["type"] == kind, message
+            data = message["payload"]["data"]
+            assert set(data) == {fields[message["id"]]}  # each frame carries its own operation's selection
+            received[message["id"]].append(data[fields[message["id"]]])
+        await ws.send({"id": "org-op", "type": stop})
+        await asyncio.sleep(0.3)
+        await save(api, package_id, revision, {"config": {**CONFIG, "seed": 99}}, trigger="AUTOSAVE")
+        after_stop = [await ws.receive()]
+        with contextlib.suppress(TimeoutError):
+            while True:
+                after_stop.append(await ws.receive(timeout=1.5))
+    cursors = {operation: [event["cursor"] for event in events] for operation, events in received.items()}
+    assert cursors["package-op"] == cursors["org-op"]  # the same events, each to both operations
+    saved = received["package-op"][-1]
+    assert saved["trigger"] == "AUTOSAVE" and saved["packageId"] == package_id
+    assert received["org-op"][-1] == {
+        "__typename": "DraftSavedEvent",
+        "cursor": saved["cursor"],
+        "packageId": package_id,
+        "revision": saved["revision"],
+    }
+    results = [message for message in after_stop if message["type"] == kind]
+    assert results and {message["id"] for message in results} == {"package-op"}  # nothing more for a stopped one
+
+
+async def test_websocket_compression_is_off_unless_configured(api_server: InProcessServer, database_url: str) -> None:
+    async with WsClient(api_server.graphql_url) as ws:  # the client offers permessage-deflate
+        assert ws.connection is not None and ws.connection.response is not None
+        assert "Sec-WebSocket-Extensions" not in ws.connection.response.headers
+    with InProcessServer.start(database_url, websocket_compression=True) as server:
+        async with WsClient(server.graphql_url) as ws:
+            assert ws.connection is not None and ws.connection.response is not None
+            assert "permessage-deflate" in ws.connection.response.headers["Sec-WebSocket-Extensions"]

@@ -18,7 +18,7 @@ import uvicorn
 
 from api.app import create_app, with_limits
 from trainpack.jobqueue import job_queue
-from trainpack.settings import Settings
+from trainpack.settings import Settings, server_options
 
 
 def free_port() -> int:
@@ -63,7 +63,9 @@ class InProcessServer:
         # With a Redis configured the app sends jobs to it, as `trainpack serve` does.
         background = (lambda: job_queue(settings)) if settings.redis_url else None
         app = with_limits(create_app(settings, background=background), settings)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **server_options(settings)
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
