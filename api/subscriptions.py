@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import TypeVar
 
 import strawberry
@@ -73,28 +74,30 @@ class Subscription:
             yield event
 
 
-async def _job_events(events: AsyncIterator[PackageEvent], job_id: uuid.UUID) -> AsyncGenerator[JobEvent, None]:
+async def _job_events(events: AsyncGenerator[PackageEvent, None], job_id: uuid.UUID) -> AsyncGenerator[JobEvent, None]:
     """The events of one job, ending with the event that finishes it."""
     wanted = job_id_of(job_id)
-    async for event in events:
-        if isinstance(event, JobEvent) and event.job_id == wanted:
-            yield event
-            if event.finished:
-                return
+    async with aclosing(events):
+        async for event in events:
+            if isinstance(event, JobEvent) and event.job_id == wanted:
+                yield event
+                if event.finished:
+                    return
 
 
-async def _delivered(events: AsyncIterator[_E]) -> AsyncGenerator[_E, None]:
+async def _delivered(events: AsyncGenerator[_E, None]) -> AsyncGenerator[_E, None]:
     """The events for graphql-core to execute, or none when the operation has a websocket lane.
 
     Over a websocket each event goes out through the operation's ``FrameLane`` (one shared
     execution and encoding per selection and event); in-process subscribers get them here.
     """
     lane = current_lane()
-    async for event in events:
-        if lane is None:
+    if lane is not None:
+        await lane.pump(events)
+        return
+    async with aclosing(events):
+        async for event in events:
             yield event
-        else:
-            await lane.deliver(event)
 
 
 def job_id_of(job_id: uuid.UUID) -> str:

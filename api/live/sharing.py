@@ -15,9 +15,11 @@ message encoding). With a thousand subscribers that pipeline, not the event, was
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from contextvars import ContextVar
 from typing import Any
 
@@ -99,6 +101,26 @@ class FrameLane:
         self._send_text = send_text
         self.executor: SharedEventExecutor | None = None
         self._selection: tuple[int, str] | None = None
+
+    async def pump(self, events: AsyncGenerator[Any, None]) -> None:
+        """Deliver every event of ``events`` until they end or fail, from a task of its own.
+
+        The operation's own task sits under the protocol handler, strawberry's stream and
+        graphql-core's mapping; waking it for each event would resume all of those frames.
+        The pump's task holds only this loop and the event stream. Its failure (a slow
+        subscriber, a revoked token) is raised here, in the operation, as if it were the
+        resolver's own; the operation ending (complete, disconnect) cancels the pump.
+        """
+        task = asyncio.create_task(self._send_all(events), name="live-frame-pump")
+        try:
+            await task
+        finally:
+            task.cancel()
+
+    async def _send_all(self, events: AsyncGenerator[Any, None]) -> None:
+        async with aclosing(events):  # its subscription ends with it, not when it is collected
+            async for event in events:
+                await self.deliver(event)
 
     async def deliver(self, event: Any) -> None:
         """Send one event's result to this operation's client."""
