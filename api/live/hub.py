@@ -139,6 +139,11 @@ class EventHub:
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
 
+    @property
+    def subscribers(self) -> int:
+        """Live subscriptions on this process right now."""
+        return sum(len(group) for group in self._subscriptions.values())
+
     def subscribe(self, organisation_id: uuid.UUID, package_id: uuid.UUID | None) -> Subscription:
         """Register a subscriber at the current position (synchronously, so no event slips by)."""
         subscription = Subscription(organisation_id, package_id, self._buffer, self.position)

@@ -277,3 +277,26 @@ async def test_websocket_compression_is_off_unless_configured(api_server: InProc
         async with WsClient(server.graphql_url) as ws:
             assert ws.connection is not None and ws.connection.response is not None
             assert "permessage-deflate" in ws.connection.response.headers["Sec-WebSocket-Extensions"]
+
+
+async def test_a_finished_operation_leaves_the_hub(api: Api, database_url: str) -> None:
+    package_id, _ = await create_package(api)
+    with InProcessServer.start(database_url) as server:
+        hub = server.services.hub
+        assert hub is not None
+
+        async def subscribers(expected: int) -> None:
+            for _ in range(100):
+                if hub.subscribers == expected:
+                    return
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"{hub.subscribers} subscribers on the hub, expected {expected}")
+
+        async with WsClient(server.graphql_url) as ws:
+            await ws.init(api.token)
+            await ws.subscribe("a", PACKAGE_EVENTS, id=package_id)
+            await ws.subscribe("b", ORGANISATION_EVENTS)
+            await subscribers(2)
+            await ws.send({"id": "a", "type": "complete"})
+            await subscribers(1)  # the stopped operation's frame pump ended and unsubscribed
+        await subscribers(0)  # a closed connection takes its operations along

@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 
 from api.app import create_app, with_limits
+from api.context import Services
 from trainpack.jobqueue import job_queue
 from trainpack.settings import Settings, server_options
 
@@ -48,6 +49,7 @@ class InProcessServer:
 
     base_url: str
     server: uvicorn.Server
+    services: Services  # the app's own, to look at its live state (the event hub) from a test
 
     @property
     def graphql_url(self) -> str:
@@ -62,7 +64,8 @@ class InProcessServer:
         port = free_port()
         # With a Redis configured the app sends jobs to it, as `trainpack serve` does.
         background = (lambda: job_queue(settings)) if settings.redis_url else None
-        app = with_limits(create_app(settings, background=background), settings)
+        application = create_app(settings, background=background)
+        app = with_limits(application, settings)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **server_options(settings)
         )
@@ -72,7 +75,7 @@ class InProcessServer:
         base_url = f"http://127.0.0.1:{port}"
         try:
             wait_until_ready(base_url)
-            yield cls(base_url, server)
+            yield cls(base_url, server, application.state.services)
         finally:
             server.should_exit = True
             thread.join(timeout=10)
