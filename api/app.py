@@ -25,7 +25,6 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
 from api.live.hub import EventHub
-from api.live.sharing import encode_message
 from api.live.websocket import FrameWebSocket, LegacyWSHandler, TransportWSHandler
 from api.schema import build_schema
 from db.engine import make_engine, make_sessionmaker, plain_url
@@ -67,10 +66,6 @@ class GraphQLApp(GraphQL[Context, None]):
             _request_sessions.reset(reset)
             for session in sessions:
                 await session.close()
-
-    def encode_json(self, data: object) -> str:
-        """Serialise a response; live results shared between subscribers are encoded once."""
-        return encode_message(data)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket from its ``connection_init`` payload; refuse it (4403) if that fails."""

@@ -21,7 +21,7 @@ from api.context import Info
 from api.ids import decode, encode
 from api.live.events import JobEvent, PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
-from api.live.sharing import current_lane
+from api.live.lanes import current_lane
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
 from db.repositories.events import EventRepository
@@ -44,14 +44,16 @@ class Subscription:
             raise _not_found(package_id, "package") from None
         if await info.context.loaders.package.load(package) is None:
             raise _not_found(package_id, "package")
-        async for event in _delivered(_events(info, actor.organisation_id, package, after)):
-            yield event
+        async with aclosing(_delivered(_events(info, actor.organisation_id, package, after))) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(description="State changes of every package of your organisation (dashboards).")
     async def organisation_events(self, info: Info, after: str | None = None) -> AsyncGenerator[PackageEvent, None]:
         actor = info.context.reader()
-        async for event in _delivered(_events(info, actor.organisation_id, None, after)):
-            yield event
+        async with aclosing(_delivered(_events(info, actor.organisation_id, None, after))) as events:
+            async for event in events:
+                yield event
 
     @strawberry.subscription(
         description="The life of one job: its events from creation (or after `after`) until it ends."
@@ -70,8 +72,10 @@ class Subscription:
         if after is None:
             start = await EventRepository(info.context.read_session).cursor_before_job(job.package_id, job.id)
             after = event_cursor(*start) if start else None
-        async for event in _delivered(_job_events(_events(info, actor.organisation_id, job.package_id, after), job.id)):
-            yield event
+        job_events = _job_events(_events(info, actor.organisation_id, job.package_id, after), job.id)
+        async with aclosing(_delivered(job_events)) as events:
+            async for event in events:
+                yield event
 
 
 async def _job_events(events: AsyncGenerator[PackageEvent, None], job_id: uuid.UUID) -> AsyncGenerator[JobEvent, None]:

@@ -18,6 +18,7 @@ from bench.support import plain_url
 from db.models import Package
 from db.repositories.events import EventRepository
 from db.repositories.packages import PackageRepository
+from trainpack.collector import settle_for_serving
 from trainpack.logging import configure_logging
 from trainpack.settings import load_settings, server_options
 
@@ -63,9 +64,12 @@ def main() -> None:
     args = parser.parse_args()
     # As in production (trainpack.asgi): structured logs, uvicorn's access log silenced.
     configure_logging("WARNING")
-    # Both sides of every benchmark run with the same uvicorn options, the product's own.
+    # Both sides of every benchmark run with the same uvicorn options and collector settings,
+    # the product's own (trainpack.asgi).
+    application = build(args.app)
+    settle_for_serving()
     uvicorn.run(
-        build(args.app),
+        application,
         host="127.0.0.1",
         port=args.port,
         workers=1,

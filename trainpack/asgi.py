@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from api.app import create_app, with_limits
+from trainpack.collector import settle_for_serving
 from trainpack.jobqueue import job_queue
 from trainpack.logging import configure_logging
 from trainpack.settings import load_settings
@@ -14,4 +15,6 @@ def app() -> ASGIApp:
     """Build the application from the environment."""
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    return with_limits(create_app(settings, background=lambda: job_queue(settings)), settings)
+    application = with_limits(create_app(settings, background=lambda: job_queue(settings)), settings)
+    settle_for_serving()
+    return application

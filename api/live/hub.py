@@ -98,7 +98,7 @@ class EventHub:
         retention: timedelta = timedelta(days=7),
         prune_every_seconds: float = 3600.0,
         prune_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
-        coalesce_seconds: float = 0.02,
+        coalesce_seconds: float = 0.005,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._listen_dsn = listen_dsn
@@ -223,8 +223,9 @@ class EventHub:
                 log.exception("event hub read failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._catch_up_seconds)
-            # Let a burst of commits gather, so one read serves many notifications; a short
-            # pause keeps delivery prompt (well under the 100 ms latency budget).
+            # Let a burst of commits gather, so one read serves many notifications. Kept short:
+            # it adds to every event's latency, and a read per commit costs the database little
+            # (20 ms here cost the subscribers 15 ms of latency for no measurable saving).
             await asyncio.sleep(self._coalesce_seconds)
             self._wake.clear()
 

@@ -17,7 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from api.context import Context
-from api.live.sharing import bind_lane
+from api.live.lanes import bind_lane
 
 
 class FrameWebSocket(ASGIWebSocketAdapter):
@@ -32,7 +32,8 @@ class FrameWebSocket(ASGIWebSocketAdapter):
 
 
 def _sender(websocket: Any) -> FrameWebSocket:
-    assert isinstance(websocket, FrameWebSocket), "the app must use FrameWebSocket as its websocket adapter"
+    if not isinstance(websocket, FrameWebSocket):
+        raise TypeError("the app must use FrameWebSocket as its websocket adapter")
     return websocket
 
 

@@ -6,7 +6,7 @@ import json
 
 from graphql import ExecutionResult, GraphQLError
 
-from api.live.sharing import encode_payload
+from api.live.lanes import encode_payload
 from api.masking import MASKED_MESSAGE
 
 
