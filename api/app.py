@@ -170,7 +170,8 @@ def create_app(
     head = migration_head()
 
     async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        hub = services.hub
+        return JSONResponse({"status": "ok", "liveSubscriptions": hub.subscribers if hub is not None else 0})
 
     async def readyz(_: Request) -> Response:
         checks: dict[str, Any] = {}

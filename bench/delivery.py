@@ -98,6 +98,23 @@ async def _cpu_in_window(app: ServedApp, warmup: float, seconds: float) -> float
     return None if before is None or after is None else after - before
 
 
+async def _until_subscribed(app: ServedApp, subscribers: int) -> None:
+    """Wait until the server holds every subscription, so the writes meet the steady state.
+
+    The clients count a connection as ready at its ``connection_ack``; its subscription starts
+    just after. Writing before they have all started would charge their setup to delivery
+    (the broadcast has no such setup) and leave a backlog the measured window inherits.
+    """
+    try:
+        async with asyncio.timeout(60), httpx.AsyncClient(base_url=app.base_url, timeout=10) as client:
+            while True:  # polled: the count lives in another process
+                if (await client.get("/healthz")).json()["liveSubscriptions"] >= subscribers:
+                    return
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise BenchError(f"the server did not hold {subscribers} subscriptions within 60 s") from None
+
+
 def _cpu_per_delivery(result: dict[str, Any], cpu: float | None) -> float | None:
     """Microseconds of server CPU per delivered frame (None off Linux)."""
     return None if cpu is None or not result["deliveries"] else round(cpu / result["deliveries"] * 1e6, 1)
@@ -117,6 +134,7 @@ async def _system(
     url = app.base_url.replace("http://", "ws://") + "/graphql"
     process, ready = await _fanout(url, "graphql", secret, subscribers, warmup, seconds)
     cpu = asyncio.create_task(_cpu_in_window(app, warmup, seconds))
+    await _until_subscribed(app, subscribers)
     async with httpx.AsyncClient(base_url=writer_app.base_url, headers=bearer(secret), timeout=60) as client:
 
         async def writer(draft: Draft) -> int:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import websockets
 from strawberry.relay import GlobalID as Base64Id
@@ -297,6 +298,8 @@ async def test_a_finished_operation_leaves_the_hub(api: Api, database_url: str) 
             await ws.subscribe("a", PACKAGE_EVENTS, id=package_id)
             await ws.subscribe("b", ORGANISATION_EVENTS)
             await subscribers(2)
+            async with httpx.AsyncClient(base_url=server.base_url) as client:
+                assert (await client.get("/healthz")).json()["liveSubscriptions"] == 2  # operators see them too
             await ws.send({"id": "a", "type": "complete"})
             await subscribers(1)  # the stopped operation's frame pump ended and unsubscribed
         await subscribers(0)  # a closed connection takes its operations along
