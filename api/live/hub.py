@@ -172,6 +172,7 @@ class EventHub:
                 self.position = head
                 self._idle = False
                 self._epoch += 1
+                self._wake.set()  # read now what committed while notifications were ignored
         subscription = self.subscribe(organisation_id, package_id)
         last = after
         try:
@@ -222,7 +223,8 @@ class EventHub:
             except Exception:  # keep following; the next wake-up or tick retries
                 log.exception("event hub read failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._catch_up_seconds)
+                async with asyncio.timeout(self._catch_up_seconds):  # no task per wait, unlike wait_for
+                    await self._wake.wait()
             # Let a burst of commits gather, so one read serves many notifications. Kept short:
             # it adds to every event's latency, and a read per commit costs the database little.
             await asyncio.sleep(self._coalesce_seconds)
@@ -293,4 +295,5 @@ class EventHub:
             return await EventRepository(session).prune(datetime.now(UTC) - self._retention)
 
     def _notified(self, *_: object) -> None:
-        self._wake.set()
+        if not self._idle:  # with nobody subscribed, a writer's commits wake nothing here
+            self._wake.set()
