@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import strawberry
+from graphql import ExecutionResult, GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,6 +17,7 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types.graphql import OperationType
 
 from api.live.events import EVENT_TYPES
 from api.live.sharing import SharedEventExecutor
@@ -25,6 +28,26 @@ from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
 from trainpack.settings import Settings
+
+
+class SubscriptionsOverWebsockets(SchemaExtension):
+    """A subscription sent over plain HTTP gets a clear error instead of running half-way.
+
+    Live events are served over websockets only; strawberry would otherwise execute the
+    subscription as a one-shot operation and fail inside it with an internal error.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        execution = self.execution_context
+        if execution.operation_type is OperationType.SUBSCRIPTION and not isinstance(
+            execution.context.request, WebSocket
+        ):
+            error = GraphQLError(
+                "Subscriptions are served over websockets at /graphql (graphql-transport-ws or graphql-ws).",
+                extensions={"code": "WEBSOCKET_REQUIRED"},
+            )
+            execution.result = ExecutionResult(data=None, errors=[error])  # nothing is executed
+        yield
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -40,6 +63,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        SubscriptionsOverWebsockets,
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
     ]
     return strawberry.Schema(

@@ -303,3 +303,20 @@ async def test_a_finished_operation_leaves_the_hub(api: Api, database_url: str) 
             await ws.send({"id": "a", "type": "complete"})
             await subscribers(1)  # the stopped operation's frame pump ended and unsubscribed
         await subscribers(0)  # a closed connection takes its operations along
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/event-stream", 'multipart/mixed;subscriptionSpec="1.0"'])
+async def test_a_subscription_over_plain_http_gets_a_clear_error(
+    api: Api, api_server: InProcessServer, accept: str
+) -> None:
+    package_id, _ = await create_package(api)
+    headers = {"Authorization": f"Bearer {api.token}", "Accept": accept}
+    async with httpx.AsyncClient(base_url=api_server.base_url, timeout=10) as client:
+        response = await client.post(
+            "/graphql", json={"query": PACKAGE_EVENTS, "variables": {"id": package_id}}, headers=headers
+        )
+    body = response.json()
+    assert response.status_code == 200 and body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "WEBSOCKET_REQUIRED"}
+    assert "graphql-transport-ws" in error["message"]
