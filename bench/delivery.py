@@ -115,9 +115,14 @@ async def _until_subscribed(app: ServedApp, subscribers: int) -> None:
         raise BenchError(f"the server did not hold {subscribers} subscriptions within 60 s") from None
 
 
-def _cpu_per_delivery(result: dict[str, Any], cpu: float | None) -> float | None:
-    """Microseconds of server CPU per delivered frame (None off Linux)."""
-    return None if cpu is None or not result["deliveries"] else round(cpu / result["deliveries"] * 1e6, 1)
+async def _summary(
+    process: asyncio.subprocess.Process, ready: dict[str, Any], cpu: asyncio.Task[float | None], sent: int
+) -> dict[str, Any]:
+    """The clients' figures, with how many events were sent and the server's CPU per delivered frame."""
+    result = await _result(process)
+    seconds = await cpu
+    per_frame = None if seconds is None or not result["deliveries"] else round(seconds / result["deliveries"] * 1e6, 1)
+    return {**result, "ready": ready["ready"], "saves": sent, "cpuMicrosPerDelivery": per_frame}
 
 
 async def _system(
@@ -144,13 +149,7 @@ async def _system(
             return await _paced(save, rate / len(drafts), warmup + seconds + 1)
 
         saves = sum(await asyncio.gather(*(writer(draft) for draft in drafts)))
-    result = await _result(process)
-    return {
-        **result,
-        "ready": ready["ready"],
-        "saves": saves,
-        "cpuMicrosPerDelivery": _cpu_per_delivery(result, await cpu),
-    }
+    return await _summary(process, ready, cpu, saves)
 
 
 async def _baseline(app: ServedApp, subscribers: int, warmup: float, seconds: float) -> dict[str, Any]:
@@ -167,13 +166,7 @@ async def _baseline(app: ServedApp, subscribers: int, warmup: float, seconds: fl
             await client.post("/broadcast", content=frame)
 
         sent = await _paced(broadcast, EVENTS_PER_SECOND, warmup + seconds + 1)
-    result = await _result(process)
-    return {
-        **result,
-        "ready": ready["ready"],
-        "saves": sent,
-        "cpuMicrosPerDelivery": _cpu_per_delivery(result, await cpu),
-    }
+    return await _summary(process, ready, cpu, sent)
 
 
 def run(database_url: str, profile: Profile) -> Measurement:

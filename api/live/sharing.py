@@ -1,17 +1,15 @@
-"""Execute a live event once per distinct subscription, not once per subscriber.
+"""The subscription executor that lets a live event be executed once per distinct subscription.
 
 Every subscriber of an organisation receives the same event; most of them send the same
-document with the same variables (the same dashboard, the same wizard). graphql-core runs
-a subscription's selection once per event per subscriber; the executor below remembers
-the result of each (document, variables, event) and hands it to every subscriber asking
-the same. The events' GraphQL types are flat (no per-subscriber loaders), so a result
-never depends on who asks. Over a websocket the executor also claims its operation's frame
-lane (``api.live.lanes``), which then shares the encoded payload as well.
+document with the same variables (the same dashboard, the same wizard). Over a websocket the
+executor claims its operation's frame lane (``api.live.lanes``) just before the subscription's
+resolver runs; the lane then asks it for one execution per event and shares the encoded
+payload between every subscriber asking the same. The events' GraphQL types are flat (no
+per-subscriber loaders), so a result never depends on who asks.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLField, GraphQLObjectType
@@ -22,23 +20,16 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from api.live.lanes import unclaimed_lane
 
-_RESULTS_KEPT = 2048
-_results: OrderedDict[tuple[int, str, str], tuple[Any, Any]] = OrderedDict()
-
 
 class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with per-event results shared between identical subscriptions."""
+    """graphql-core's executor, able to hand a subscription's per-event runs to its lane."""
 
-    executions = 0  # events actually executed (not served from a cache); read by tests and benchmarks
-    _event_key: tuple[int, str, str] | None = None
+    executions = 0  # events actually executed for lanes (not served from their cache); read by tests
     _per_event = False
 
     def build_per_event_executor(self, payload: Any) -> SharedEventExecutor:
         executor: SharedEventExecutor = super().build_per_event_executor(payload)  # type: ignore[assignment]
         executor._per_event = True
-        cursor = getattr(payload, "cursor", None)
-        if isinstance(cursor, str):
-            executor._event_key = (id(self.operation), repr(self.variable_values), cursor)
         return executor
 
     def build_resolve_info(
@@ -53,27 +44,12 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().build_resolve_info(field_def, field_nodes, parent_type, path)
 
     async def execute_event(self, event: Any) -> ExecutionResult:
-        """Run this subscription's selection on one event (a lane caches the encoded result)."""
-        executor: SharedEventExecutor = super().build_per_event_executor(event)  # type: ignore[assignment]
-        executor._per_event = True
+        """Run this subscription's selection on one event (the lane caches the encoded result)."""
+        executor = self.build_per_event_executor(event)
         result = executor.execute_operation(False)
         SharedEventExecutor.executions += 1
         if executor.is_awaitable(result):
             result = await result
-        return result  # type: ignore[no-any-return]
-
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        key = self._event_key
-        if key is None:
-            return super().execute_operation(serially)
-        cached = _results.get(key)
-        if cached is not None and cached[0] is self.operation:  # the id belongs to this very document
-            _results.move_to_end(key)
-            return cached[1]
-        result = super().execute_operation(serially)
-        SharedEventExecutor.executions += 1
-        if not self.is_awaitable(result):
-            _results[key] = (self.operation, result)
-            if len(_results) > _RESULTS_KEPT:
-                _results.popitem(last=False)
+        if not isinstance(result, ExecutionResult):  # incremental delivery is not used by subscriptions
+            raise TypeError(f"a subscription event gave {type(result).__name__}, not one result")
         return result
