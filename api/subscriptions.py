@@ -21,7 +21,7 @@ from api.context import Info
 from api.ids import decode, encode
 from api.live.events import JobEvent, PackageEvent, typed_event
 from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
-from api.live.lanes import current_lane
+from api.live.lanes import FrameLane, current_lane
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
 from db.repositories.events import EventRepository
@@ -44,14 +44,16 @@ class Subscription:
             raise _not_found(package_id, "package") from None
         if await info.context.loaders.package.load(package) is None:
             raise _not_found(package_id, "package")
-        async with aclosing(_delivered(_events(info, actor.organisation_id, package, after))) as events:
+        lane = current_lane()
+        async with aclosing(_delivered(_events(info, actor.organisation_id, package, after, lane), lane)) as events:
             async for event in events:
                 yield event
 
     @strawberry.subscription(description="State changes of every package of your organisation (dashboards).")
     async def organisation_events(self, info: Info, after: str | None = None) -> AsyncGenerator[PackageEvent, None]:
         actor = info.context.reader()
-        async with aclosing(_delivered(_events(info, actor.organisation_id, None, after))) as events:
+        lane = current_lane()
+        async with aclosing(_delivered(_events(info, actor.organisation_id, None, after, lane), lane)) as events:
             async for event in events:
                 yield event
 
@@ -73,7 +75,7 @@ class Subscription:
             start = await EventRepository(info.context.read_session).cursor_before_job(job.package_id, job.id)
             after = event_cursor(*start) if start else None
         job_events = _job_events(_events(info, actor.organisation_id, job.package_id, after), job.id)
-        async with aclosing(_delivered(job_events)) as events:
+        async with aclosing(_delivered(job_events, current_lane())) as events:
             async for event in events:
                 yield event
 
@@ -89,13 +91,12 @@ async def _job_events(events: AsyncGenerator[PackageEvent, None], job_id: uuid.U
                     return
 
 
-async def _delivered(events: AsyncGenerator[_E, None]) -> AsyncGenerator[_E, None]:
+async def _delivered(events: AsyncGenerator[_E, None], lane: FrameLane | None) -> AsyncGenerator[_E, None]:
     """The events for graphql-core to execute, or none when the operation has a websocket lane.
 
     Over a websocket each event goes out through the operation's ``FrameLane`` (one shared
     execution and encoding per selection and event); in-process subscribers get them here.
     """
-    lane = current_lane()
     if lane is not None:
         await lane.pump(events)
         return
@@ -110,18 +111,33 @@ def job_id_of(job_id: uuid.UUID) -> str:
 
 
 async def _events(
-    info: Info, organisation_id: uuid.UUID, package_id: uuid.UUID | None, after: str | None
+    info: Info,
+    organisation_id: uuid.UUID,
+    package_id: uuid.UUID | None,
+    after: str | None,
+    lane: FrameLane | None = None,
 ) -> AsyncGenerator[PackageEvent, None]:
+    """The subscriber's events; with a ``lane``, live ones may go out from the hub directly."""
     hub = info.context.services.hub
     if hub is None:
         raise GraphQLError("Live events are not available on this server.", extensions={"code": "UNAVAILABLE"})
     position = parse_event_cursor(after) if after else None
     services = info.context.services
     token_id = info.context.actor.token_id
+    recheck_seconds = services.settings.token_recheck_seconds
     checked_at = time.monotonic()
+
+    def deliver_now(row: Event) -> bool:
+        # What the loop below does for an event, when it needs no waiting: no token re-check
+        # due (that reads the database), and a socket that takes the frame at once.
+        if lane is None or time.monotonic() - checked_at >= recheck_seconds:
+            return False
+        event = shared_typed_event(row)
+        return event is None or lane.deliver_now(event)
+
     try:
-        async for row in hub.stream(organisation_id, package_id, position):
-            if time.monotonic() - checked_at >= services.settings.token_recheck_seconds:
+        async for row in hub.stream(organisation_id, package_id, position, deliver_now if lane else None):
+            if time.monotonic() - checked_at >= recheck_seconds:
                 # A revoked token stops a long-lived subscription too, before its next event.
                 async with services.read_engine.connect() as connection:
                     if not await token_is_active(connection, token_id):

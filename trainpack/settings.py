@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TypedDict
 
@@ -95,9 +96,12 @@ def load_settings() -> Settings:
 class ServerOptions(TypedDict):
     """The uvicorn options that come from the settings."""
 
+    ws: type[asyncio.Protocol]
     ws_per_message_deflate: bool
 
 
 def server_options(settings: Settings) -> ServerOptions:
     """uvicorn options every way of serving the API shares (serve, dev, tests, benchmarks)."""
-    return {"ws_per_message_deflate": settings.websocket_compression}
+    from trainpack.websocket_protocol import FrameWritingProtocol  # only serving imports uvicorn
+
+    return {"ws": FrameWritingProtocol, "ws_per_message_deflate": settings.websocket_compression}

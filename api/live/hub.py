@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
+import math
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -50,29 +52,64 @@ class ResyncRequiredError(Exception):
     """The cursor is older than the retained log: the client must reload its state."""
 
 
+class Offered(enum.Enum):
+    """What became of an event offered to a subscription."""
+
+    DIRECT = "direct"  # sent at once by the subscription's ``direct``
+    QUEUED = "queued"
+    SKIPPED = "skipped"  # another package's event, or one already replayed
+    REFUSED = "refused"  # the buffer was full: the subscription is finished
+
+
 @dataclass(eq=False)
 class Subscription:
-    """A subscriber's bounded buffer of live events, registered at hub position ``start``."""
+    """A subscriber's bounded buffer of live events, registered at hub position ``start``.
+
+    ``direct``, when given, takes an event synchronously, from the hub's own dispatch, while
+    the subscriber waits for its next one with nothing queued: a frame then goes to its socket
+    without waking its task (as a broadcast loop would). It returns ``False`` when it cannot
+    take the event at once (a busy socket, a token due for its re-check), and the event is
+    queued as usual: the order is kept, since nothing is taken directly while anything waits.
+    """
 
     organisation_id: uuid.UUID
     package_id: uuid.UUID | None
     limit: int
     start: EventCursor | None
+    direct: Callable[[Event], bool] | None = None
+    last: EventCursor | None = None  # the last event handed to the subscriber, queued or direct
     buffer: deque[tuple[EventCursor, Event]] = field(default_factory=deque)
     overflowed: bool = False
+    waiting: bool = False  # parked in ``next`` with an empty buffer
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, position: EventCursor, event: Event, package_id: uuid.UUID | None) -> bool:
-        """Queue an event; ``False`` (and the subscription is finished) when the buffer is full."""
+    def offer(self, position: EventCursor, event: Event, package_id: uuid.UUID | None) -> Offered:
+        """Hand an event over: taken directly, queued, not for this subscriber, or refused (the
+        buffer is full, and the subscription is finished)."""
         if self.package_id is not None and package_id != self.package_id:
-            return True
+            return Offered.SKIPPED
+        if self.waiting and self.direct is not None and not self.buffer:
+            if self.last is not None and position <= self.last:
+                return Offered.SKIPPED  # already replayed to this subscriber
+            if self._sent_directly(event):
+                self.last = position
+                return Offered.DIRECT
         if len(self.buffer) >= self.limit:
             self.overflowed = True
             self.ready.set()
-            return False
+            return Offered.REFUSED
         self.buffer.append((position, event))
         self.ready.set()
-        return True
+        return Offered.QUEUED
+
+    def _sent_directly(self, event: Event) -> bool:
+        assert self.direct is not None
+        try:
+            return self.direct(event)
+        except Exception:  # the subscriber's own task meets the failure again and reports it
+            log.exception("direct delivery failed")
+            self.direct = None
+            return False
 
     async def next(self) -> tuple[EventCursor, Event]:
         """The next live event and its cursor; raises ``SubscriberTooSlowError`` once the buffered ones are out."""
@@ -80,7 +117,11 @@ class Subscription:
             if self.overflowed:
                 raise SubscriberTooSlowError(None)
             self.ready.clear()
-            await self.ready.wait()
+            self.waiting = True
+            try:
+                await self.ready.wait()
+            finally:
+                self.waiting = False
         return self.buffer.popleft()
 
 
@@ -115,7 +156,8 @@ class EventHub:
         self._listener: asyncpg.Connection | None = None
         self.position: EventCursor | None = None
         self.listening = False
-        self.delivered = 0
+        self.delivered = 0  # events handed to subscribers, queued or sent directly
+        self.delivered_directly = 0
         self._idle = True  # no subscribers: the log is not read until one arrives
         self._epoch = 0  # bumped whenever the position is reset; an older read is then dropped
 
@@ -144,9 +186,14 @@ class EventHub:
         """Live subscriptions on this process right now."""
         return sum(len(group) for group in self._subscriptions.values())
 
-    def subscribe(self, organisation_id: uuid.UUID, package_id: uuid.UUID | None) -> Subscription:
+    def subscribe(
+        self,
+        organisation_id: uuid.UUID,
+        package_id: uuid.UUID | None,
+        direct: Callable[[Event], bool] | None = None,
+    ) -> Subscription:
         """Register a subscriber at the current position (synchronously, so no event slips by)."""
-        subscription = Subscription(organisation_id, package_id, self._buffer, self.position)
+        subscription = Subscription(organisation_id, package_id, self._buffer, self.position, direct)
         self._subscriptions[organisation_id].add(subscription)
         return subscription
 
@@ -161,9 +208,16 @@ class EventHub:
             self._idle = True
 
     async def stream(
-        self, organisation_id: uuid.UUID, package_id: uuid.UUID | None, after: EventCursor | None
+        self,
+        organisation_id: uuid.UUID,
+        package_id: uuid.UUID | None,
+        after: EventCursor | None,
+        direct: Callable[[Event], bool] | None = None,
     ) -> AsyncIterator[Event]:
-        """Every event after ``after`` (replayed from the log), then live ones: no gap, no repeat."""
+        """Every event after ``after`` (replayed from the log), then live ones: no gap, no repeat.
+
+        Live events the subscription's ``direct`` takes are not yielded (see ``Subscription``).
+        """
         if self._idle:
             # The hub stopped reading while nobody listened; restart it from the log's head.
             async with self._sessionmaker() as session:
@@ -173,8 +227,8 @@ class EventHub:
                 self._idle = False
                 self._epoch += 1
                 self._wake.set()  # read now what committed while notifications were ignored
-        subscription = self.subscribe(organisation_id, package_id)
-        last = after
+        subscription = self.subscribe(organisation_id, package_id, direct)
+        subscription.last = after
         try:
             if after is not None:
                 async with self._sessionmaker() as session:
@@ -183,10 +237,14 @@ class EventHub:
                     raise ResyncRequiredError(
                         "The cursor is older than the retained event log; reload and subscribe without a cursor."
                     )
-                while subscription.start is not None and last is not None and last < subscription.start:
+                while (
+                    subscription.start is not None
+                    and (last := subscription.last) is not None
+                    and last < subscription.start
+                ):
                     page = await self._replay_page(subscription, last)
                     for event in page:
-                        last = cursor_of(event)
+                        subscription.last = cursor_of(event)
                         yield event
                     if len(page) < self._batch:
                         break
@@ -194,10 +252,10 @@ class EventHub:
                 try:
                     position, event = await subscription.next()
                 except SubscriberTooSlowError:
-                    raise SubscriberTooSlowError(last) from None
-                if last is not None and position <= last:
+                    raise SubscriberTooSlowError(subscription.last) from None
+                if subscription.last is not None and position <= subscription.last:
                     continue
-                last = position
+                subscription.last = position
                 yield event
         finally:
             self.unsubscribe(subscription)
@@ -216,18 +274,24 @@ class EventHub:
         return rows[: self._batch]
 
     async def _follow(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_read = -math.inf
         while True:
             try:
                 if not self._idle:  # while nobody listens there is nothing to read for
+                    last_read = loop.time()
                     await self._catch_up()
             except Exception:  # keep following; the next wake-up or tick retries
                 log.exception("event hub read failed")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._catch_up_seconds):  # no task per wait, unlike wait_for
                     await self._wake.wait()
-            # Let a burst of commits gather, so one read serves many notifications. Kept short:
-            # it adds to every event's latency, and a read per commit costs the database little.
-            await asyncio.sleep(self._coalesce_seconds)
+            # At most one read per gathering window, so a burst of commits shares a read; the
+            # first commit after a quiet spell is read at once (a fixed wait would add to every
+            # event's latency).
+            pause = last_read + self._coalesce_seconds - loop.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
             self._wake.clear()
 
     async def _catch_up(self) -> None:
@@ -241,9 +305,13 @@ class EventHub:
                 for event in rows[: self._batch]:
                     self.position = cursor_of(event)
                     self._dispatch(self.position, event)
+                    # A dispatch writes to every waiting subscriber's socket: let the rest of the
+                    # process (queued subscribers, requests, pings) run between events.
+                    await asyncio.sleep(0)
+                    if epoch != self._epoch or self._idle:
+                        return
                 if len(rows) <= self._batch:
                     return
-                await asyncio.sleep(0)  # let subscribers drain between batches (buffers exceed a batch)
 
     def _dispatch(self, position: EventCursor, event: Event) -> None:
         group = self._subscriptions.get(event.organisation_id)
@@ -251,10 +319,13 @@ class EventHub:
             return
         package_id = event.package_id  # read once, not per subscriber: ORM attributes are descriptors
         for subscription in list(group):
-            if subscription.offer(position, event, package_id):
-                self.delivered += 1
-            else:
+            offered = subscription.offer(position, event, package_id)
+            if offered is Offered.REFUSED:
                 group.discard(subscription)
+            elif offered is not Offered.SKIPPED:
+                self.delivered += 1
+                if offered is Offered.DIRECT:
+                    self.delivered_directly += 1
 
     async def _listen(self) -> None:
         delay = 0.2

@@ -5,6 +5,11 @@ hooks, result conversion, message encoding); with a thousand subscribers that pi
 the event, was the cost. A lane skips it: the payload of an event (``{"data": …}``) is
 executed and encoded once per (document, variables, event) and shared by every lane asking
 the same, and each lane only puts its own operation's envelope around it.
+
+Where the server offers a synchronous frame write (``trainpack.websocket_protocol``), a lane
+whose pump is waiting takes live events straight from the hub's dispatch (``deliver_now``):
+one loop over the subscribers, as a broadcast would, instead of a task woken per subscriber.
+Anything that would have to wait (a full socket, an execution that awaits) goes the pump's way.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class EventExecutor(Protocol):
 
     async def execute_event(self, event: Any) -> ExecutionResult: ...
 
+    def execute_event_now(self, event: Any) -> ExecutionResult | None: ...
+
 
 class FrameLane:
     """Where one websocket operation's live events go: straight to its socket.
@@ -55,11 +62,18 @@ class FrameLane:
     called, so a lane exists only for subscriptions over a websocket.
     """
 
-    def __init__(self, envelope: str, send_text: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        envelope: str,
+        send_text: Callable[[str], Awaitable[None]],
+        write_text_now: Callable[[str], bool] | None = None,
+    ) -> None:
         self._envelope = envelope  # the frame up to its payload, e.g. '{"id":"1","type":"next","payload":'
         self._send_text = send_text
+        self._write_text_now = write_text_now  # the server's synchronous write, where it offers one
         self.executor: EventExecutor | None = None
         self._selection: tuple[int, str] | None = None
+        self._pump: asyncio.Task[None] | None = None
 
     async def pump(self, events: AsyncGenerator[LiveEvent, None]) -> None:
         """Deliver every event of ``events`` until they end or fail, from a task of its own.
@@ -70,7 +84,7 @@ class FrameLane:
         subscriber, a revoked token) is raised here, in the operation, as if it were the
         resolver's own; the operation ending (complete, disconnect) cancels the pump.
         """
-        task = asyncio.create_task(self._send_all(events), name="live-frame-pump")
+        task = self._pump = asyncio.create_task(self._send_all(events), name="live-frame-pump")
         try:
             await task
         finally:
@@ -88,26 +102,60 @@ class FrameLane:
 
     async def deliver(self, event: LiveEvent) -> None:
         """Send one event's result to this operation's client."""
-        executor = self.executor
-        if executor is None:
+        payload = self._cached_payload(event)
+        if payload is None:
+            payload = self._keep_payload(event, encode_payload(await self._executor().execute_event(event)))
+        await self._send_text(f"{self._envelope}{payload}}}")
+
+    def deliver_now(self, event: LiveEvent) -> bool:
+        """Write one event's frame at once, if the socket takes it now; ``False`` (nothing sent) if not.
+
+        Called from the event hub's dispatch while this operation's pump waits for events.
+        """
+        pump = self._pump
+        if self._write_text_now is None or pump is None or pump.done() or pump.cancelling():
+            # An operation being stopped sends nothing more, even before its pump has unwound:
+            # the client may already be reusing its id for a new operation.
+            return False
+        payload = self._cached_payload(event)
+        if payload is None:
+            result = self._executor().execute_event_now(event)
+            if result is None:  # its execution would have to wait: the pump's ordinary delivery does it
+                return False
+            payload = self._keep_payload(event, encode_payload(result))
+        return self._write_text_now(f"{self._envelope}{payload}}}")
+
+    def _executor(self) -> EventExecutor:
+        if self.executor is None:
             raise RuntimeError("a lane delivers only once its subscription's executor is known")
+        return self.executor
+
+    def _key(self, event: LiveEvent) -> tuple[int, str, str]:
         if self._selection is None:
+            executor = self._executor()
             self._selection = (id(executor.operation), repr(executor.variable_values))
-        key = (*self._selection, event.cursor)
+        return (*self._selection, event.cursor)
+
+    def _cached_payload(self, event: LiveEvent) -> str | None:
+        key = self._key(event)
         cached = _payloads.get(key)
-        if cached is not None and cached[0] is executor.operation:  # not an id reused by another document
-            _payloads.move_to_end(key)
-        else:
-            cached = (executor.operation, encode_payload(await executor.execute_event(event)))
-            _payloads[key] = cached
-            if len(_payloads) > _PAYLOADS_KEPT:
-                _payloads.popitem(last=False)
-        await self._send_text(f"{self._envelope}{cached[1]}}}")
+        if cached is None or cached[0] is not self._executor().operation:  # an id reused by another document
+            return None
+        _payloads.move_to_end(key)
+        return cached[1]
+
+    def _keep_payload(self, event: LiveEvent, payload: str) -> str:
+        _payloads[self._key(event)] = (self._executor().operation, payload)
+        if len(_payloads) > _PAYLOADS_KEPT:
+            _payloads.popitem(last=False)
+        return payload
 
 
-def bind_lane(envelope: str, send_text: Callable[[str], Awaitable[None]]) -> None:
+def bind_lane(
+    envelope: str, send_text: Callable[[str], Awaitable[None]], write_text_now: Callable[[str], bool] | None
+) -> None:
     """Bind a lane to the current task (the one about to run a websocket operation)."""
-    _lane.set(FrameLane(envelope, send_text))
+    _lane.set(FrameLane(envelope, send_text, write_text_now))
 
 
 def unclaimed_lane() -> FrameLane | None:

@@ -10,6 +10,7 @@ per-subscriber loaders), so a result never depends on who asks.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLField, GraphQLObjectType
@@ -50,6 +51,22 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
         SharedEventExecutor.executions += 1
         if executor.is_awaitable(result):
             result = await result
-        if not isinstance(result, ExecutionResult):  # incremental delivery is not used by subscriptions
-            raise TypeError(f"a subscription event gave {type(result).__name__}, not one result")
-        return result
+        return _single(result)
+
+    def execute_event_now(self, event: Any) -> ExecutionResult | None:
+        """The same, when it completes without waiting (event types resolve from the event alone);
+        ``None`` when a resolver would have to be awaited."""
+        executor = self.build_per_event_executor(event)
+        result = executor.execute_operation(False)
+        if executor.is_awaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # dropped: the caller runs the event again through ``execute_event``
+            return None
+        SharedEventExecutor.executions += 1
+        return _single(result)
+
+
+def _single(result: object) -> ExecutionResult:
+    if not isinstance(result, ExecutionResult):  # incremental delivery is not used by subscriptions
+        raise TypeError(f"a subscription event gave {type(result).__name__}, not one result")
+    return result

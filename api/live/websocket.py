@@ -8,6 +8,7 @@ live events are written as ready-made frames of that protocol (``next`` or ``dat
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
@@ -18,10 +19,17 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api.context import Context
 from api.live.lanes import bind_lane
+from trainpack.frames import WRITE_TEXT_NOW
 
 
 class FrameWebSocket(ASGIWebSocketAdapter):
     """strawberry's ASGI websocket adapter, able to send an already encoded frame."""
+
+    @property
+    def write_text_now(self) -> Callable[[str], bool] | None:
+        """The server's synchronous frame write (``trainpack.frames.WRITE_TEXT_NOW``), if it offers one."""
+        write: Callable[[str], bool] | None = self.ws.scope.get("extensions", {}).get(WRITE_TEXT_NOW)
+        return write
 
     async def send_text(self, text: str) -> None:
         """Send one text frame; a gone client is reported as strawberry's own send would."""
@@ -41,7 +49,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """graphql-transport-ws, with live results sent as ``next`` frames through a lane."""
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        bind_lane(f'{{"id":{json.dumps(operation.id)},"type":"next","payload":', _sender(self.websocket).send_text)
+        websocket = _sender(self.websocket)
+        bind_lane(
+            f'{{"id":{json.dumps(operation.id)},"type":"next","payload":', websocket.send_text, websocket.write_text_now
+        )
         await super().run_operation(operation)
 
 
@@ -51,5 +62,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     async def handle_async_results(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
     ) -> None:
-        bind_lane(f'{{"type":"data","id":{json.dumps(operation_id)},"payload":', _sender(self.websocket).send_text)
+        websocket = _sender(self.websocket)
+        bind_lane(
+            f'{{"type":"data","id":{json.dumps(operation_id)},"payload":', websocket.send_text, websocket.write_text_now
+        )
         await super().handle_async_results(operation_id, query, operation_name, variables)

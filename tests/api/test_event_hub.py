@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -147,3 +148,61 @@ async def test_resuming_repeatedly_under_concurrent_writers_sees_the_log_exactly
         log = await uow.events.page(organisation_id=organisation_id, after=None, first=1000)
     assert [cursor_of(event) for event in received] == [cursor_of(event) for event in log]
     assert len({event.type for event in received}) == total
+
+
+async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_queued(
+    hub: EventHub, database_url: str
+) -> None:
+    organisation_id = await _organisation(database_url)
+    offered: list[str] = []  # what the hub asked the subscriber's direct path to send
+    sent: list[str] = []  # the subscriber's whole sequence: direct sends and queued events alike
+    busy = {"E3"}  # a socket that cannot take this one at once
+
+    def direct(event: Event) -> bool:
+        offered.append(event.type)
+        if event.type in busy:
+            return False
+        sent.append(event.type)
+        return True
+
+    stream = hub.stream(organisation_id, None, None, direct)
+
+    async def next_event() -> Event:
+        return await anext(stream)
+
+    async def handed_over(count: int) -> None:
+        for _ in range(200):
+            if hub.delivered >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{hub.delivered} events handed over, expected {count}")
+
+    waiting = asyncio.create_task(next_event())
+    await asyncio.sleep(0.1)  # the subscriber waits for its next event
+    start = hub.delivered
+    await _write(database_url, organisation_id, ["E0", "E1", "E2", "E3", "E4"])
+    await handed_over(start + 5)
+    sent.append((await asyncio.wait_for(waiting, 10)).type)  # the refused one comes through the queue
+    sent.extend(event.type for event in await _take(stream, 1))  # and so does E4, queued behind it
+    assert offered == ["E0", "E1", "E2", "E3"]
+
+    # Nobody waits now (the subscriber is busy with what it took): the next event is queued.
+    await _write(database_url, organisation_id, ["E5"])
+    await handed_over(start + 6)
+    assert offered == ["E0", "E1", "E2", "E3"]
+    sent.extend(event.type for event in await _take(stream, 1))
+
+    # Waiting again with nothing queued: straight to the socket, without waking the task.
+    waiting = asyncio.create_task(next_event())
+    await asyncio.sleep(0.1)
+    directly_before = hub.delivered_directly
+    await _write(database_url, organisation_id, ["E6"])
+    await handed_over(start + 7)
+    assert sent == [f"E{number}" for number in range(7)]  # one sequence, in log order
+    assert offered == ["E0", "E1", "E2", "E3", "E6"]
+    assert hub.delivered_directly == directly_before + 1
+    assert not waiting.done()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    await stream.aclose()  # type: ignore[attr-defined]

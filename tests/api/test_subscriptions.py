@@ -270,7 +270,10 @@ async def test_operations_sharing_a_connection_each_get_their_own_frames(
     assert results and {message["id"] for message in results} == {"package-op"}  # nothing more for a stopped one
 
 
-async def test_websocket_compression_is_off_unless_configured(api_server: InProcessServer, database_url: str) -> None:
+async def test_websocket_compression_is_off_unless_configured(
+    api: Api, api_server: InProcessServer, database_url: str
+) -> None:
+    package_id, revision = await create_package(api)
     async with WsClient(api_server.graphql_url) as ws:  # the client offers permessage-deflate
         assert ws.connection is not None and ws.connection.response is not None
         assert "Sec-WebSocket-Extensions" not in ws.connection.response.headers
@@ -278,6 +281,14 @@ async def test_websocket_compression_is_off_unless_configured(api_server: InProc
         async with WsClient(server.graphql_url) as ws:
             assert ws.connection is not None and ws.connection.response is not None
             assert "permessage-deflate" in ws.connection.response.headers["Sec-WebSocket-Extensions"]
+            # Compressed frames are the library's to write: live events still arrive, compressed.
+            await ws.init(api.token)
+            await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+            await asyncio.sleep(0.3)
+            await _saves(api, package_id, revision, 2)
+            assert len(await _until_saves(ws, 2)) >= 2
+        hub = server.services.hub
+        assert hub is not None and hub.delivered >= 2 and hub.delivered_directly == 0
 
 
 async def test_a_finished_operation_leaves_the_hub(api: Api, database_url: str) -> None:

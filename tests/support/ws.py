@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import websockets
 from websockets.asyncio.client import ClientConnection
@@ -17,13 +19,30 @@ LEGACY_WS = "graphql-ws"
 class WsClient:
     """Speaks graphql-transport-ws (or the legacy graphql-ws) to ``url``."""
 
-    def __init__(self, url: str, protocol: str = TRANSPORT_WS) -> None:
+    def __init__(self, url: str, protocol: str = TRANSPORT_WS, *, receive_buffer: int | None = None) -> None:
         self.url = url.replace("http://", "ws://")
         self.protocol = protocol
         self.connection: ClientConnection | None = None
+        self.receive_buffer = receive_buffer  # a small one makes a client that does not read stall soon
 
     async def __aenter__(self) -> WsClient:
-        self.connection = await websockets.connect(self.url, subprotocols=[self.protocol])  # type: ignore[list-item]
+        if self.receive_buffer is None:
+            self.connection = await websockets.connect(self.url, subprotocols=[self.protocol])  # type: ignore[list-item]
+            return self
+        # Set before connecting, so the window the server may fill is small from the start;
+        # and the library reads ahead at most one message before it stops reading the socket.
+        target = urlsplit(self.url)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (target.hostname, target.port))
+        self.connection = await websockets.connect(
+            self.url,
+            subprotocols=[self.protocol],  # type: ignore[list-item]
+            sock=sock,
+            max_queue=1,
+            compression=None,
+        )
         return self
 
     async def __aexit__(
