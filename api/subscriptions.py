@@ -20,7 +20,7 @@ from graphql import GraphQLError
 from api.context import Info
 from api.ids import decode, encode
 from api.live.events import JobEvent, PackageEvent, typed_event
-from api.live.hub import ResyncRequiredError, SubscriberTooSlowError
+from api.live.hub import DirectDelivery, ResyncRequiredError, SubscriberTooSlowError
 from api.live.lanes import FrameLane, current_lane
 from api.pagination import event_cursor, parse_event_cursor
 from db.models import Event
@@ -29,6 +29,7 @@ from db.repositories.tokens import token_is_active
 from workflow.errors import NotFoundError
 
 _E = TypeVar("_E", bound=PackageEvent)
+_TYPED = "_typed_event"  # where a log row keeps its typed event, built once for every subscriber
 
 
 @strawberry.type
@@ -127,22 +128,24 @@ async def _events(
     recheck_seconds = services.settings.token_recheck_seconds
     checked_at = time.monotonic()
 
-    def deliver_now(row: Event) -> bool:
-        # What the loop below does for an event, when it needs no waiting: no token re-check
-        # due (that reads the database), and a socket that takes the frame at once.
-        if lane is None or time.monotonic() - checked_at >= recheck_seconds:
-            return False
-        event = shared_typed_event(row)
+    def send_now(row: Event) -> bool:
+        assert lane is not None
+        event = row.__dict__.get(_TYPED) or shared_typed_event(row)
         return event is None or lane.deliver_now(event)
 
+    # Straight from the hub while no token re-check is due (that reads the database: the loop
+    # below does it, for the first event queued after the deadline).
+    direct = DirectDelivery(send_now, until=checked_at + recheck_seconds) if lane else None
     try:
-        async for row in hub.stream(organisation_id, package_id, position, deliver_now if lane else None):
+        async for row in hub.stream(organisation_id, package_id, position, direct):
             if time.monotonic() - checked_at >= recheck_seconds:
                 # A revoked token stops a long-lived subscription too, before its next event.
                 async with services.read_engine.connect() as connection:
                     if not await token_is_active(connection, token_id):
                         raise GraphQLError("The token was revoked.", extensions={"code": "UNAUTHENTICATED"})
                 checked_at = time.monotonic()
+                if direct is not None:
+                    direct.until = checked_at + recheck_seconds
             event = shared_typed_event(row)
             if event is not None:
                 yield event
@@ -155,10 +158,10 @@ async def _events(
 
 def shared_typed_event(row: Event) -> PackageEvent | None:
     """The typed event of a log row, built once and shared by every subscriber receiving it."""
-    cached: PackageEvent | None = row.__dict__.get("_typed_event")
+    cached: PackageEvent | None = row.__dict__.get(_TYPED)
     if cached is None:
         cached = typed_event(row)
-        row.__dict__["_typed_event"] = cached
+        row.__dict__[_TYPED] = cached
     return cached
 
 

@@ -2,8 +2,8 @@
 
 Live events fan one small text frame out to every subscriber. Over ASGI each frame is a
 ``send`` awaited in the subscriber's own task, through the websockets library's framing. This
-protocol offers the app, as the ASGI scope extension ``trainpack.frames.WRITE_TEXT_NOW``, a
-synchronous write: a callable taking the text and returning ``False``, having written nothing,
+protocol offers the app, as the ASGI scope extension ``trainpack.frames.WRITE_FRAME_NOW``, a
+synchronous write: a callable taking the frame's UTF-8 payload and returning ``False``, having written nothing,
 whenever the frame cannot go out at once (the socket is closing, or its write buffer is over
 the high-water mark). The event hub uses it to write an event to the sockets of subscribers
 that wait for it in one loop, as a broadcast would, without waking a task per subscriber; on
@@ -24,13 +24,15 @@ from typing import Any
 
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
 
-from trainpack.frames import WRITE_TEXT_NOW, text_frame
+from trainpack.frames import WRITE_FRAME_NOW, text_frame
 
 
 class FrameWritingProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O websockets protocol; text frames are written without the library's framing."""
+
+    _plain_frames = False  # accepted without extensions: frames are ours to write
+    _write_paused = False  # the transport's buffer is over its high-water mark
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -38,33 +40,47 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         # Offered on an accepted upgrade without extensions: a compressed connection's frames
         # are the library's to write, and the app need not prepare any for this write.
         if scope is not None and not self.conn.extensions:
-            scope["extensions"][WRITE_TEXT_NOW] = self.write_text_now
+            self._plain_frames = True
+            scope["extensions"][WRITE_FRAME_NOW] = self.write_frame_now
 
-    def write_text_now(self, text: str) -> bool:
-        """Write one text frame at once if the socket can take it; ``False`` (nothing written) if not."""
-        if not self._plain_frames_open() or not self.writable.is_set():
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        super().pause_writing()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        super().resume_writing()
+
+    def write_frame_now(self, data: bytes) -> bool:
+        """Write one text frame with UTF-8 payload ``data`` at once if the socket can take it;
+        ``False`` (nothing written) if not."""
+        if self._write_paused or not self._open_for_plain_frames():
             return False
-        self.transport.write(text_frame(text.encode()))
+        self.transport.write(text_frame(data))
         return True
 
     async def send(self, message: ASGISendEvent) -> None:
-        if message["type"] == "websocket.send" and self._plain_frames_open():
+        if message["type"] == "websocket.send" and self._open_for_plain_frames():
             text = message.get("text")
             if text is not None:
                 await self.writable.wait()  # flow control, as uvicorn's own send
-                if self._plain_frames_open():  # still, after waiting
+                if self._open_for_plain_frames():  # still, after waiting
                     self.transport.write(text_frame(text.encode()))
                     return
         await super().send(message)  # everything else, and a socket that closed meanwhile
 
-    def _plain_frames_open(self) -> bool:
-        """Open for data, with no extension (compression) that would have to transform frames."""
+    def _open_for_plain_frames(self) -> bool:
+        """Accepted without extensions, and neither side has begun to close.
+
+        Every way uvicorn leaves the open state sets one of these: our close (``close_sent``),
+        the peer's close or a failed keepalive (the transport closes), a lost connection
+        (``disconnected``).
+        """
         return (
-            self.handshake_complete
+            self._plain_frames
+            and self.handshake_complete
             and not self.close_sent
             and not self.disconnected
             and self.initial_response is None
-            and self.conn.state is State.OPEN
-            and not self.conn.extensions
             and not self.transport.is_closing()
         )

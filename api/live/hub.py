@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import math
+import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Callable
@@ -52,64 +52,50 @@ class ResyncRequiredError(Exception):
     """The cursor is older than the retained log: the client must reload its state."""
 
 
-class Offered(enum.Enum):
-    """What became of an event offered to a subscription."""
+@dataclass(eq=False, slots=True)  # slots: read once per subscriber per event
+class DirectDelivery:
+    """How a subscriber takes live events without waking its task.
 
-    DIRECT = "direct"  # sent at once by the subscription's ``direct``
-    QUEUED = "queued"
-    SKIPPED = "skipped"  # another package's event, or one already replayed
-    REFUSED = "refused"  # the buffer was full: the subscription is finished
+    ``send`` writes one event at once, from the hub's own dispatch, returning ``False`` (having
+    sent nothing) when it cannot (a busy socket); it is asked only until ``until`` (a
+    ``time.monotonic`` deadline), after which the subscriber has something to check first
+    (its token) and events are queued for it again.
+    """
+
+    send: Callable[[Event], bool]
+    until: float = math.inf
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscription:
     """A subscriber's bounded buffer of live events, registered at hub position ``start``.
 
-    ``direct``, when given, takes an event synchronously, from the hub's own dispatch, while
-    the subscriber waits for its next one with nothing queued: a frame then goes to its socket
-    without waking its task (as a broadcast loop would). It returns ``False`` when it cannot
-    take the event at once (a busy socket, a token due for its re-check), and the event is
-    queued as usual: the order is kept, since nothing is taken directly while anything waits.
+    With a ``direct`` delivery, an event is handed straight to the subscriber (see
+    ``EventHub._dispatch``) while it waits for its next one with nothing queued, as a
+    broadcast loop would; otherwise, or when it cannot take the event at once, the event is
+    queued. The order is kept: nothing goes directly while anything waits in the queue.
     """
 
     organisation_id: uuid.UUID
     package_id: uuid.UUID | None
     limit: int
     start: EventCursor | None
-    direct: Callable[[Event], bool] | None = None
+    direct: DirectDelivery | None = None
     last: EventCursor | None = None  # the last event handed to the subscriber, queued or direct
     buffer: deque[tuple[EventCursor, Event]] = field(default_factory=deque)
     overflowed: bool = False
     waiting: bool = False  # parked in ``next`` with an empty buffer
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def offer(self, position: EventCursor, event: Event, package_id: uuid.UUID | None) -> Offered:
-        """Hand an event over: taken directly, queued, not for this subscriber, or refused (the
-        buffer is full, and the subscription is finished)."""
-        if self.package_id is not None and package_id != self.package_id:
-            return Offered.SKIPPED
-        if self.waiting and self.direct is not None and not self.buffer:
-            if self.last is not None and position <= self.last:
-                return Offered.SKIPPED  # already replayed to this subscriber
-            if self._sent_directly(event):
-                self.last = position
-                return Offered.DIRECT
+    def queue(self, position: EventCursor, event: Event) -> bool:
+        """Queue an event; ``False`` (and the subscription is finished) when the buffer is full."""
         if len(self.buffer) >= self.limit:
             self.overflowed = True
             self.ready.set()
-            return Offered.REFUSED
+            return False
         self.buffer.append((position, event))
         self.ready.set()
-        return Offered.QUEUED
-
-    def _sent_directly(self, event: Event) -> bool:
-        assert self.direct is not None
-        try:
-            return self.direct(event)
-        except Exception:  # the subscriber's own task meets the failure again and reports it
-            log.exception("direct delivery failed")
-            self.direct = None
-            return False
+        return True
 
     async def next(self) -> tuple[EventCursor, Event]:
         """The next live event and its cursor; raises ``SubscriberTooSlowError`` once the buffered ones are out."""
@@ -190,7 +176,7 @@ class EventHub:
         self,
         organisation_id: uuid.UUID,
         package_id: uuid.UUID | None,
-        direct: Callable[[Event], bool] | None = None,
+        direct: DirectDelivery | None = None,
     ) -> Subscription:
         """Register a subscriber at the current position (synchronously, so no event slips by)."""
         subscription = Subscription(organisation_id, package_id, self._buffer, self.position, direct)
@@ -212,11 +198,11 @@ class EventHub:
         organisation_id: uuid.UUID,
         package_id: uuid.UUID | None,
         after: EventCursor | None,
-        direct: Callable[[Event], bool] | None = None,
+        direct: DirectDelivery | None = None,
     ) -> AsyncIterator[Event]:
         """Every event after ``after`` (replayed from the log), then live ones: no gap, no repeat.
 
-        Live events the subscription's ``direct`` takes are not yielded (see ``Subscription``).
+        Live events sent through ``direct`` are not yielded (see ``Subscription``).
         """
         if self._idle:
             # The hub stopped reading while nobody listened; restart it from the log's head.
@@ -318,14 +304,35 @@ class EventHub:
         if not group:
             return
         package_id = event.package_id  # read once, not per subscriber: ORM attributes are descriptors
+        now = time.monotonic()
+        queued = direct = 0
+        # Once per subscriber per event: kept inline, a call less per frame.
         for subscription in list(group):
-            offered = subscription.offer(position, event, package_id)
-            if offered is Offered.REFUSED:
+            if subscription.package_id is not None and subscription.package_id != package_id:
+                continue
+            delivery = subscription.direct
+            if (
+                delivery is not None
+                and subscription.waiting
+                and not subscription.buffer
+                and now < delivery.until
+                and (subscription.last is None or position > subscription.last)
+            ):
+                try:
+                    sent = delivery.send(event)
+                except Exception:  # queued instead: the subscriber's own task meets the failure and reports it
+                    log.exception("direct delivery failed")
+                    subscription.direct, sent = None, False
+                if sent:
+                    subscription.last = position
+                    direct += 1
+                    continue
+            if subscription.queue(position, event):
+                queued += 1
+            else:
                 group.discard(subscription)
-            elif offered is not Offered.SKIPPED:
-                self.delivered += 1
-                if offered is Offered.DIRECT:
-                    self.delivered_directly += 1
+        self.delivered += queued + direct
+        self.delivered_directly += direct
 
     async def _listen(self) -> None:
         delay = 0.2

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from contextvars import ContextVar
@@ -31,8 +30,11 @@ from api.masking import MASKED_MESSAGE, is_unexpected
 
 log = structlog.get_logger(__name__)
 
-_PAYLOADS_KEPT = 2048
-_payloads: OrderedDict[tuple[int, str, str], tuple[OperationDefinitionNode, str]] = OrderedDict()
+_EVENTS_KEPT = 512
+# Encoded payloads by event cursor, then by selection. Oldest events are dropped first: a pump
+# that lags further behind executes its event again. An entry holds its document, so the id in
+# its selection key cannot be reused by another document while it is kept.
+_payloads: dict[str, dict[str, tuple[OperationDefinitionNode, str, bytes]]] = {}
 _lane: ContextVar[FrameLane | None] = ContextVar("live_frame_lane", default=None)
 
 
@@ -62,17 +64,20 @@ class FrameLane:
     called, so a lane exists only for subscriptions over a websocket.
     """
 
+    __slots__ = ("_envelope", "_envelope_bytes", "_pump", "_selection", "_send_text", "_write_frame_now", "executor")
+
     def __init__(
         self,
         envelope: str,
         send_text: Callable[[str], Awaitable[None]],
-        write_text_now: Callable[[str], bool] | None = None,
+        write_frame_now: Callable[[bytes], bool] | None = None,
     ) -> None:
         self._envelope = envelope  # the frame up to its payload, e.g. '{"id":"1","type":"next","payload":'
+        self._envelope_bytes = envelope.encode()
         self._send_text = send_text
-        self._write_text_now = write_text_now  # the server's synchronous write, where it offers one
+        self._write_frame_now = write_frame_now  # the server's synchronous write, where it offers one
         self.executor: EventExecutor | None = None
-        self._selection: tuple[int, str] | None = None
+        self._selection: str | None = None  # the payload cache's key for this document and variables
         self._pump: asyncio.Task[None] | None = None
 
     async def pump(self, events: AsyncGenerator[LiveEvent, None]) -> None:
@@ -102,60 +107,58 @@ class FrameLane:
 
     async def deliver(self, event: LiveEvent) -> None:
         """Send one event's result to this operation's client."""
-        payload = self._cached_payload(event)
-        if payload is None:
-            payload = self._keep_payload(event, encode_payload(await self._executor().execute_event(event)))
-        await self._send_text(f"{self._envelope}{payload}}}")
+        cached = _payloads.get(event.cursor, {}).get(self._selection_key())
+        if cached is None:
+            cached = self._keep(event, await self._executor().execute_event(event))
+        await self._send_text(f"{self._envelope}{cached[1]}}}")
 
     def deliver_now(self, event: LiveEvent) -> bool:
         """Write one event's frame at once, if the socket takes it now; ``False`` (nothing sent) if not.
 
-        Called from the event hub's dispatch while this operation's pump waits for events.
+        Called from the event hub's dispatch, for every waiting subscriber of every event: kept
+        to a few lookups when the payload is already encoded.
         """
-        pump = self._pump
-        if self._write_text_now is None or pump is None or pump.done() or pump.cancelling():
+        write, pump = self._write_frame_now, self._pump
+        if write is None or pump is None or pump.done() or pump.cancelling():
             # An operation being stopped sends nothing more, even before its pump has unwound:
             # the client may already be reusing its id for a new operation.
             return False
-        payload = self._cached_payload(event)
-        if payload is None:
+        cached = _payloads.get(event.cursor, {}).get(self._selection or self._selection_key())
+        if cached is None:
             result = self._executor().execute_event_now(event)
             if result is None:  # its execution would have to wait: the pump's ordinary delivery does it
                 return False
-            payload = self._keep_payload(event, encode_payload(result))
-        return self._write_text_now(f"{self._envelope}{payload}}}")
+            cached = self._keep(event, result)
+        return write(self._envelope_bytes + cached[2] + b"}")
 
     def _executor(self) -> EventExecutor:
         if self.executor is None:
             raise RuntimeError("a lane delivers only once its subscription's executor is known")
         return self.executor
 
-    def _key(self, event: LiveEvent) -> tuple[int, str, str]:
+    def _selection_key(self) -> str:
         if self._selection is None:
             executor = self._executor()
-            self._selection = (id(executor.operation), repr(executor.variable_values))
-        return (*self._selection, event.cursor)
+            self._selection = f"{id(executor.operation)}:{executor.variable_values!r}"
+        return self._selection
 
-    def _cached_payload(self, event: LiveEvent) -> str | None:
-        key = self._key(event)
-        cached = _payloads.get(key)
-        if cached is None or cached[0] is not self._executor().operation:  # an id reused by another document
-            return None
-        _payloads.move_to_end(key)
-        return cached[1]
-
-    def _keep_payload(self, event: LiveEvent, payload: str) -> str:
-        _payloads[self._key(event)] = (self._executor().operation, payload)
-        if len(_payloads) > _PAYLOADS_KEPT:
-            _payloads.popitem(last=False)
-        return payload
+    def _keep(self, event: LiveEvent, result: ExecutionResult) -> tuple[OperationDefinitionNode, str, bytes]:
+        payload = encode_payload(result)
+        cached = (self._executor().operation, payload, payload.encode())
+        by_selection = _payloads.get(event.cursor)
+        if by_selection is None:
+            by_selection = _payloads[event.cursor] = {}
+            if len(_payloads) > _EVENTS_KEPT:
+                del _payloads[next(iter(_payloads))]
+        by_selection[self._selection_key()] = cached
+        return cached
 
 
 def bind_lane(
-    envelope: str, send_text: Callable[[str], Awaitable[None]], write_text_now: Callable[[str], bool] | None
+    envelope: str, send_text: Callable[[str], Awaitable[None]], write_frame_now: Callable[[bytes], bool] | None
 ) -> None:
     """Bind a lane to the current task (the one about to run a websocket operation)."""
-    _lane.set(FrameLane(envelope, send_text, write_text_now))
+    _lane.set(FrameLane(envelope, send_text, write_frame_now))
 
 
 def unclaimed_lane() -> FrameLane | None:

@@ -19,16 +19,16 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api.context import Context
 from api.live.lanes import bind_lane
-from trainpack.frames import WRITE_TEXT_NOW
+from trainpack.frames import WRITE_FRAME_NOW
 
 
 class FrameWebSocket(ASGIWebSocketAdapter):
     """strawberry's ASGI websocket adapter, able to send an already encoded frame."""
 
     @property
-    def write_text_now(self) -> Callable[[str], bool] | None:
-        """The server's synchronous frame write (``trainpack.frames.WRITE_TEXT_NOW``), if it offers one."""
-        write: Callable[[str], bool] | None = self.ws.scope.get("extensions", {}).get(WRITE_TEXT_NOW)
+    def write_frame_now(self) -> Callable[[bytes], bool] | None:
+        """The server's synchronous frame write (``trainpack.frames.WRITE_FRAME_NOW``), if it offers one."""
+        write: Callable[[bytes], bool] | None = self.ws.scope.get("extensions", {}).get(WRITE_FRAME_NOW)
         return write
 
     async def send_text(self, text: str) -> None:
@@ -51,7 +51,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         websocket = _sender(self.websocket)
         bind_lane(
-            f'{{"id":{json.dumps(operation.id)},"type":"next","payload":', websocket.send_text, websocket.write_text_now
+            f'{{"id":{json.dumps(operation.id)},"type":"next","payload":',
+            websocket.send_text,
+            websocket.write_frame_now,
         )
         await super().run_operation(operation)
 
@@ -64,6 +66,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
     ) -> None:
         websocket = _sender(self.websocket)
         bind_lane(
-            f'{{"type":"data","id":{json.dumps(operation_id)},"payload":', websocket.send_text, websocket.write_text_now
+            f'{{"type":"data","id":{json.dumps(operation_id)},"payload":',
+            websocket.send_text,
+            websocket.write_frame_now,
         )
         await super().handle_async_results(operation_id, query, operation_name, variables)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from api.live.hub import EventHub, SubscriberTooSlowError, cursor_of
+from api.live.hub import DirectDelivery, EventHub, SubscriberTooSlowError, cursor_of
 from db.engine import make_engine, make_sessionmaker
 from db.models import Event
 from db.repositories.events import EventCursor
@@ -165,7 +164,8 @@ async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_
         sent.append(event.type)
         return True
 
-    stream = hub.stream(organisation_id, None, None, direct)
+    delivery = DirectDelivery(direct)
+    stream = hub.stream(organisation_id, None, None, delivery)
 
     async def next_event() -> Event:
         return await anext(stream)
@@ -202,7 +202,10 @@ async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_
     assert offered == ["E0", "E1", "E2", "E3", "E6"]
     assert hub.delivered_directly == directly_before + 1
     assert not waiting.done()
-    waiting.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await waiting
+
+    # Past its deadline (a token re-check due) the subscriber's own task gets the event.
+    delivery.until = 0.0
+    await _write(database_url, organisation_id, ["E7"])
+    assert (await asyncio.wait_for(waiting, 10)).type == "E7"
+    assert offered == ["E0", "E1", "E2", "E3", "E6"]
     await stream.aclose()  # type: ignore[attr-defined]
