@@ -33,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "trainpack_events"
 PRUNE_LOCK = 7_126_540_001  # advisory lock key: one pruner at a time across processes
+_DIRECT_SLICE = 250  # direct writes between two turns of the event loop (a few milliseconds)
 
 
 def cursor_of(event: Event) -> EventCursor:
@@ -290,16 +291,20 @@ class EventHub:
                     return  # the position was reset while this read was in flight
                 for event in rows[: self._batch]:
                     self.position = cursor_of(event)
-                    self._dispatch(self.position, event)
-                    # A dispatch writes to every waiting subscriber's socket: let the rest of the
-                    # process (queued subscribers, requests, pings) run between events.
-                    await asyncio.sleep(0)
+                    await self._dispatch(self.position, event)
+                    await asyncio.sleep(0)  # queued subscribers, requests and pings run between events
                     if epoch != self._epoch or self._idle:
                         return
                 if len(rows) <= self._batch:
                     return
 
-    def _dispatch(self, position: EventCursor, event: Event) -> None:
+    async def _dispatch(self, position: EventCursor, event: Event) -> None:
+        """Hand one event to each of its subscribers: written at once to those waiting, else queued.
+
+        Writing to many sockets holds the event loop, so the loop is let go after every
+        ``_DIRECT_SLICE`` writes (a new subscriber meanwhile starts after this event, and no
+        other event is dispatched until this one is done).
+        """
         group = self._subscriptions.get(event.organisation_id)
         if not group:
             return
@@ -326,6 +331,8 @@ class EventHub:
                 if sent:
                     subscription.last = position
                     direct += 1
+                    if direct % _DIRECT_SLICE == 0:
+                        await asyncio.sleep(0)
                     continue
             if subscription.queue(position, event):
                 queued += 1

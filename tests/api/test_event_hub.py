@@ -209,3 +209,45 @@ async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_
     assert (await asyncio.wait_for(waiting, 10)).type == "E7"
     assert offered == ["E0", "E1", "E2", "E3", "E6"]
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_in_between(
+    hub: EventHub, database_url: str
+) -> None:
+    organisation_id = await _organisation(database_url)
+    turns = 0  # how often another task got the loop
+    seen: list[int] = []  # the value of ``turns`` at each direct send
+
+    def send(_: Event) -> bool:
+        seen.append(turns)
+        return True
+
+    streams = [hub.stream(organisation_id, None, None, DirectDelivery(send)) for _ in range(600)]
+
+    async def next_event(stream: AsyncIterator[Event]) -> Event:
+        return await anext(stream)
+
+    waiting = [asyncio.create_task(next_event(stream)) for stream in streams]
+    await asyncio.sleep(0.2)  # every subscriber waits
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    await _write(database_url, organisation_id, ["BIG"])
+    for _ in range(200):
+        if len(seen) == len(streams):
+            break
+        await asyncio.sleep(0.05)
+    other.cancel()
+    assert len(seen) == len(streams)  # all sent directly
+    assert len(set(seen)) >= 3  # the loop turned at least twice during the one event's writes
+    assert not any(task.done() for task in waiting)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, other, return_exceptions=True)
+    for stream in streams:
+        await stream.aclose()  # type: ignore[attr-defined]
