@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from api.live import hub as hub_module
 from api.live.hub import DirectDelivery, EventHub, SubscriberTooSlowError, cursor_of
 from db.engine import make_engine, make_sessionmaker
 from db.models import Event
@@ -222,7 +223,8 @@ async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_i
         seen.append(turns)
         return True
 
-    streams = [hub.stream(organisation_id, None, None, DirectDelivery(send)) for _ in range(600)]
+    count = 2 * hub_module._DIRECT_SLICE + 100  # enough for the loop to turn twice within one event
+    streams = [hub.stream(organisation_id, None, None, DirectDelivery(send)) for _ in range(count)]
 
     async def next_event(stream: AsyncIterator[Event]) -> Event:
         return await anext(stream)
