@@ -130,7 +130,7 @@ async def _events(
 
     def send_now(row: Event) -> bool:
         assert lane is not None
-        event = row.__dict__.get(_TYPED) or shared_typed_event(row)
+        event = shared_typed_event(row)
         return event is None or lane.deliver_now(event)
 
     # Straight from the hub while no token re-check is due (that reads the database: the loop

@@ -46,24 +46,25 @@ class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
 
     async def execute_event(self, event: Any) -> ExecutionResult:
         """Run this subscription's selection on one event (the lane caches the encoded result)."""
-        executor = self.build_per_event_executor(event)
-        result = executor.execute_operation(False)
-        SharedEventExecutor.executions += 1
-        if executor.is_awaitable(result):
+        result = self._start_event(event)
+        if self.is_awaitable(result):
             result = await result
         return _single(result)
 
     def execute_event_now(self, event: Any) -> ExecutionResult | None:
         """The same, when it completes without waiting (event types resolve from the event alone);
         ``None`` when a resolver would have to be awaited."""
-        executor = self.build_per_event_executor(event)
-        result = executor.execute_operation(False)
-        if executor.is_awaitable(result):
+        result = self._start_event(event)
+        if self.is_awaitable(result):
             if inspect.iscoroutine(result):
                 result.close()  # dropped: the caller runs the event again through ``execute_event``
             return None
-        SharedEventExecutor.executions += 1
         return _single(result)
+
+    def _start_event(self, event: Any) -> Any:
+        """The per-event run: a result, or an awaitable of one."""
+        SharedEventExecutor.executions += 1
+        return self.build_per_event_executor(event).execute_operation(False)
 
 
 def _single(result: object) -> ExecutionResult:
