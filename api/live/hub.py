@@ -2,8 +2,8 @@
 
 One background task follows the log in cursor order (``EventRepository.page``, settled
 events only) and hands each event to the subscriptions of its organisation. It wakes on
-PostgreSQL notifications (``LISTEN trainpack_events``, one connection per process, sent by
-a trigger when a transaction that wrote events commits) and also every
+PostgreSQL notifications (``LISTEN trainpack_events``, one connection per process while it
+has subscribers, sent by a trigger when a transaction that wrote events commits) and also every
 ``catch_up_seconds``, so a lost notification or a broken LISTEN connection only delays
 delivery. Subscribers never touch the database for live events; only a resume replays
 the gap from the log, once.
@@ -139,6 +139,7 @@ class EventHub:
         self._coalesce_seconds = coalesce_seconds
         self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._wake = asyncio.Event()
+        self._listen_change = asyncio.Event()  # the hub went idle or busy, or its listener was lost
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
         self.position: EventCursor | None = None
@@ -169,6 +170,12 @@ class EventHub:
             await self._listener.close()
 
     @property
+    def listener_pid(self) -> int | None:
+        """The PostgreSQL backend holding this hub's LISTEN, while it listens (diagnostics)."""
+        listener = self._listener
+        return listener.get_server_pid() if self.listening and listener is not None else None
+
+    @property
     def subscribers(self) -> int:
         """Live subscriptions on this process right now."""
         return sum(len(group) for group in self._subscriptions.values())
@@ -193,6 +200,7 @@ class EventHub:
                 del self._subscriptions[subscription.organisation_id]
         if not self._subscriptions:
             self._idle = True
+            self._listen_change.set()
 
     async def stream(
         self,
@@ -213,7 +221,8 @@ class EventHub:
                 self.position = head
                 self._idle = False
                 self._epoch += 1
-                self._wake.set()  # read now what committed while notifications were ignored
+                self._wake.set()  # read now what committed while nobody listened
+                self._listen_change.set()
         subscription = self.subscribe(organisation_id, package_id, direct)
         subscription.last = after
         try:
@@ -342,25 +351,42 @@ class EventHub:
         self.delivered_directly += direct
 
     async def _listen(self) -> None:
+        """Hold the LISTEN connection while anyone subscribes here; reconnect when it is lost.
+
+        A process with no subscribers does not listen at all, so the commits of writers (its
+        own autosaves included) wake nothing in it and cost it no work.
+        """
         delay = 0.2
         while True:
+            while self._idle:
+                self._listen_change.clear()
+                await self._listen_change.wait()
+            lost = asyncio.Event()
+
+            def on_lost(_: object, lost: asyncio.Event = lost) -> None:
+                lost.set()
+                self._listen_change.set()
+
             try:
                 self._listener = await asyncpg.connect(self._listen_dsn)
-                lost = asyncio.Event()
-                self._listener.add_termination_listener(lambda _, lost=lost: lost.set())
+                self._listener.add_termination_listener(on_lost)
                 await self._listener.add_listener(CHANNEL, self._notified)
                 self.listening = True
                 delay = 0.2
                 self._wake.set()  # anything committed while not listening is read now
-                await lost.wait()
+                while not lost.is_set() and not self._idle:
+                    self._listen_change.clear()
+                    await self._listen_change.wait()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("event listener connection failed", error=str(exc))
+                lost.set()
             finally:
                 self.listening = False
                 if self._listener is not None and not self._listener.is_closed():
                     self._listener.terminate()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            if lost.is_set():
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _prune_periodically(self) -> None:
         while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 import pytest
@@ -109,6 +109,53 @@ async def test_a_cut_wake_up_channel_only_delays_delivery(hub: EventHub, databas
     await _write(database_url, organisation_id, ["AFTER"])
     assert [event.type for event in await _take(stream, 1)] == ["AFTER"]
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+async def _backend_alive(database_url: str, pid: int) -> bool:
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        return bool(await connection.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid))
+    finally:
+        await connection.close()
+
+
+async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, database_url: str) -> None:
+    organisation_id = await _organisation(database_url)
+    await asyncio.sleep(0.3)
+    assert not hub.listening  # started with nobody subscribed: writers' commits wake nothing here
+    await _write(database_url, organisation_id, ["UNSEEN"])
+
+    stream = hub.stream(organisation_id, None, None)
+    first = asyncio.create_task(_take(stream, 1))
+    await _until(lambda: hub.listening, "the first subscriber makes the hub listen")
+    pid = hub.listener_pid
+    assert pid is not None and await _backend_alive(database_url, pid)
+    await _write(database_url, organisation_id, ["SEEN"])
+    assert [event.type for event in await first] == ["SEEN"]  # from its start, not what came before
+
+    await stream.aclose()  # type: ignore[attr-defined]
+    await _until(lambda: not hub.listening, "the last subscriber leaving stops the listening")
+    for _ in range(50):  # its connection is closed, not left open in the database
+        if not await _backend_alive(database_url, pid):
+            break
+        await asyncio.sleep(0.05)
+    assert not await _backend_alive(database_url, pid)
+
+    await _write(database_url, organisation_id, ["WHILE-IDLE"])
+    again = hub.stream(organisation_id, None, None)
+    following = asyncio.create_task(_take(again, 1))
+    await _until(lambda: hub.listening, "a new subscriber makes the hub listen again")
+    await _write(database_url, organisation_id, ["AGAIN"])
+    assert [event.type for event in await following] == ["AGAIN"]
+    await again.aclose()  # type: ignore[attr-defined]
 
 
 async def test_resuming_repeatedly_under_concurrent_writers_sees_the_log_exactly_once(
