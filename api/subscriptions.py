@@ -128,10 +128,10 @@ async def _events(
     recheck_seconds = services.settings.token_recheck_seconds
     checked_at = time.monotonic()
 
-    def send_now(row: Event) -> bool:
+    def send_now(rows: list[Event]) -> bool:
         assert lane is not None
-        event = shared_typed_event(row)
-        return event is None or lane.deliver_now(event)
+        events = [event for row in rows if (event := shared_typed_event(row)) is not None]
+        return not events or lane.deliver_now(events)
 
     # Straight from the hub while no token re-check is due (that reads the database: the loop
     # below does it, for the first event queued after the deadline).

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import struct
 
-WRITE_FRAME_NOW = "trainpack.websocket.write_frame_now"
-"""ASGI scope extension: a callable writing one text frame (given its UTF-8 payload) at once,
-returning ``False``, having written nothing, if it cannot."""
+WRITE_FRAMES_NOW = "trainpack.websocket.write_frames_now"
+"""ASGI scope extension: a callable writing text frames (given their UTF-8 payloads, in order)
+at once, in one write, returning ``False``, having written nothing, if it cannot."""
 
 _FIN_TEXT = 0x81  # FIN bit set, opcode 1 (text); RSV bits clear: no extension touched the frame
 

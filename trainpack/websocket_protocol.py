@@ -2,13 +2,13 @@
 
 Live events fan one small text frame out to every subscriber. Over ASGI each frame is a
 ``send`` awaited in the subscriber's own task, through the websockets library's framing. This
-protocol offers the app, as the ASGI scope extension ``trainpack.frames.WRITE_FRAME_NOW``, a
-synchronous write: a callable taking the frame's UTF-8 payload and returning ``False``, having written nothing,
-whenever the frame cannot go out at once (the socket is closing, or its write buffer is over
-the high-water mark). The event hub uses it to write an event to the sockets of subscribers
-that wait for it in one loop, as a broadcast would, without waking a task per subscriber; on
-``False`` the event goes the ordinary way, a ``websocket.send`` that waits for the socket or
-reports it gone.
+protocol offers the app, as the ASGI scope extension ``trainpack.frames.WRITE_FRAMES_NOW``, a
+synchronous write: a callable taking the UTF-8 payloads of one or more frames, writing them
+in one go, and returning ``False``, having written nothing, whenever they cannot go out at
+once (the socket is closing, or its write buffer is over the high-water mark). The event hub
+uses it to write events to the sockets of subscribers that wait for them in one loop, as a
+broadcast would, without waking a task per subscriber; on ``False`` the events go the
+ordinary way, a ``websocket.send`` that waits for the socket or reports it gone.
 
 Server frames are never masked, and without a negotiated extension (compression is off by
 default) a text frame is a short header before the UTF-8 payload, so the protocol writes it
@@ -25,7 +25,7 @@ from typing import Any
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from trainpack.frames import WRITE_FRAME_NOW, text_frame
+from trainpack.frames import WRITE_FRAMES_NOW, text_frame
 
 
 class FrameWritingProtocol(WebSocketsSansIOProtocol):
@@ -41,7 +41,7 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         # are the library's to write, and the app need not prepare any for this write.
         if scope is not None and not self.conn.extensions:
             self._plain_frames = True
-            scope["extensions"][WRITE_FRAME_NOW] = self.write_frame_now
+            scope["extensions"][WRITE_FRAMES_NOW] = self.write_frames_now
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -51,12 +51,16 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         self._write_paused = False
         super().resume_writing()
 
-    def write_frame_now(self, data: bytes) -> bool:
-        """Write one text frame with UTF-8 payload ``data`` at once if the socket can take it;
-        ``False`` (nothing written) if not."""
+    def write_frames_now(self, payloads: list[bytes]) -> bool:
+        """Write a text frame for each UTF-8 payload, in one write, at once if the socket can
+        take them; ``False`` (nothing written) if not.
+
+        Several events for one client go out in one write: one system call and one TCP segment
+        instead of one each, which is what lets a backlog drain faster than it builds.
+        """
         if self._write_paused or not self._open_for_plain_frames():
             return False
-        self.transport.write(text_frame(data))
+        self.transport.write(b"".join([text_frame(payload) for payload in payloads]))
         return True
 
     async def send(self, message: ASGISendEvent) -> None:

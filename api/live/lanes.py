@@ -8,15 +8,16 @@ the same, and each lane only puts its own operation's envelope around it.
 
 Where the server offers a synchronous frame write (``trainpack.websocket_protocol``), a lane
 whose pump is waiting takes live events straight from the hub's dispatch (``deliver_now``):
-one loop over the subscribers, as a broadcast would, instead of a task woken per subscriber.
-Anything that would have to wait (a full socket, an execution that awaits) goes the pump's way.
+one loop over the subscribers, as a broadcast would, instead of a task woken per subscriber,
+and the events read together go out in one write per socket. Anything that would have to
+wait (a full socket, an execution that awaits) goes the pump's way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from contextvars import ContextVar
 from typing import Any, Protocol
@@ -64,18 +65,18 @@ class FrameLane:
     called, so a lane exists only for subscriptions over a websocket.
     """
 
-    __slots__ = ("_envelope", "_envelope_bytes", "_pump", "_selection", "_send_text", "_write_frame_now", "executor")
+    __slots__ = ("_envelope", "_envelope_bytes", "_pump", "_selection", "_send_text", "_write_frames_now", "executor")
 
     def __init__(
         self,
         envelope: str,
         send_text: Callable[[str], Awaitable[None]],
-        write_frame_now: Callable[[bytes], bool] | None = None,
+        write_frames_now: Callable[[list[bytes]], bool] | None = None,
     ) -> None:
         self._envelope = envelope  # the frame up to its payload, e.g. '{"id":"1","type":"next","payload":'
         self._envelope_bytes = envelope.encode()
         self._send_text = send_text
-        self._write_frame_now = write_frame_now  # the server's synchronous write, where it offers one
+        self._write_frames_now = write_frames_now  # the server's synchronous write, where it offers one
         self.executor: EventExecutor | None = None
         self._selection: str | None = None  # the payload cache's key for this document and variables
         self._pump: asyncio.Task[None] | None = None
@@ -112,24 +113,29 @@ class FrameLane:
             cached = self._keep(event, await self._executor().execute_event(event))
         await self._send_text(f"{self._envelope}{cached[1]}}}")
 
-    def deliver_now(self, event: LiveEvent) -> bool:
-        """Write one event's frame at once, if the socket takes it now; ``False`` (nothing sent) if not.
+    def deliver_now(self, events: Sequence[LiveEvent]) -> bool:
+        """Write the frames of ``events`` (in order, in one write) at once, if the socket takes
+        them now; ``False`` (nothing sent) if not.
 
-        Called from the event hub's dispatch, for every waiting subscriber of every event: kept
-        to a few lookups when the payload is already encoded.
+        Called from the event hub's dispatch, for every waiting subscriber of every run of
+        events: kept to a few lookups per event when the payloads are already encoded.
         """
-        write, pump = self._write_frame_now, self._pump
+        write, pump = self._write_frames_now, self._pump
         if write is None or pump is None or pump.done() or pump.cancelling():
             # An operation being stopped sends nothing more, even before its pump has unwound:
             # the client may already be reusing its id for a new operation.
             return False
-        cached = _payloads.get(event.cursor, {}).get(self._selection or self._selection_key())
-        if cached is None:
-            result = self._executor().execute_event_now(event)
-            if result is None:  # its execution would have to wait: the pump's ordinary delivery does it
-                return False
-            cached = self._keep(event, result)
-        return write(self._envelope_bytes + cached[2] + b"}")
+        selection = self._selection or self._selection_key()
+        frames = []
+        for event in events:
+            cached = _payloads.get(event.cursor, {}).get(selection)
+            if cached is None:
+                result = self._executor().execute_event_now(event)
+                if result is None:  # its execution would have to wait: the pump's ordinary delivery does it
+                    return False
+                cached = self._keep(event, result)
+            frames.append(self._envelope_bytes + cached[2] + b"}")
+        return write(frames)
 
     def _executor(self) -> EventExecutor:
         if self.executor is None:
@@ -155,10 +161,12 @@ class FrameLane:
 
 
 def bind_lane(
-    envelope: str, send_text: Callable[[str], Awaitable[None]], write_frame_now: Callable[[bytes], bool] | None
+    envelope: str,
+    send_text: Callable[[str], Awaitable[None]],
+    write_frames_now: Callable[[list[bytes]], bool] | None,
 ) -> None:
     """Bind a lane to the current task (the one about to run a websocket operation)."""
-    _lane.set(FrameLane(envelope, send_text, write_frame_now))
+    _lane.set(FrameLane(envelope, send_text, write_frames_now))
 
 
 def unclaimed_lane() -> FrameLane | None:

@@ -19,16 +19,16 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 
 from api.context import Context
 from api.live.lanes import bind_lane
-from trainpack.frames import WRITE_FRAME_NOW
+from trainpack.frames import WRITE_FRAMES_NOW
 
 
 class FrameWebSocket(ASGIWebSocketAdapter):
     """strawberry's ASGI websocket adapter, able to send an already encoded frame."""
 
     @property
-    def write_frame_now(self) -> Callable[[bytes], bool] | None:
-        """The server's synchronous frame write (``trainpack.frames.WRITE_FRAME_NOW``), if it offers one."""
-        write: Callable[[bytes], bool] | None = self.ws.scope.get("extensions", {}).get(WRITE_FRAME_NOW)
+    def write_frames_now(self) -> Callable[[list[bytes]], bool] | None:
+        """The server's synchronous frame write (``trainpack.frames.WRITE_FRAMES_NOW``), if it offers one."""
+        write: Callable[[list[bytes]], bool] | None = self.ws.scope.get("extensions", {}).get(WRITE_FRAMES_NOW)
         return write
 
     async def send_text(self, text: str) -> None:
@@ -53,7 +53,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         bind_lane(
             f'{{"id":{json.dumps(operation.id)},"type":"next","payload":',
             websocket.send_text,
-            websocket.write_frame_now,
+            websocket.write_frames_now,
         )
         await super().run_operation(operation)
 
@@ -68,6 +68,6 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         bind_lane(
             f'{{"type":"data","id":{json.dumps(operation_id)},"payload":',
             websocket.send_text,
-            websocket.write_frame_now,
+            websocket.write_frames_now,
         )
         await super().handle_async_results(operation_id, query, operation_name, variables)

@@ -18,6 +18,9 @@ from tests.support.databases import plain
 from trainpack.database import unit_of_work
 
 INSERT = "INSERT INTO events (organisation_id, package_id, type, payload, actor) VALUES ($1, NULL, $2, '{}', 'test')"
+INSERT_INTO_PACKAGE = (
+    "INSERT INTO events (organisation_id, package_id, type, payload, actor) VALUES ($1, $2, $3, '{}', 'test')"
+)
 
 
 @pytest.fixture
@@ -197,19 +200,31 @@ async def test_resuming_repeatedly_under_concurrent_writers_sees_the_log_exactly
     assert len({event.type for event in received}) == total
 
 
+async def _write_together(database_url: str, organisation_id: uuid.UUID, names: list[str]) -> None:
+    """Events committed in one transaction: the hub reads them as one run."""
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        async with connection.transaction():
+            for name in names:
+                await connection.execute(INSERT, organisation_id, name)
+    finally:
+        await connection.close()
+
+
 async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_queued(
     hub: EventHub, database_url: str
 ) -> None:
     organisation_id = await _organisation(database_url)
-    offered: list[str] = []  # what the hub asked the subscriber's direct path to send
+    offered: list[list[str]] = []  # each direct write the hub asked for, with the events it carried
     sent: list[str] = []  # the subscriber's whole sequence: direct sends and queued events alike
-    busy = {"E3"}  # a socket that cannot take this one at once
+    busy = {"E2"}  # a socket that cannot take this one at once
 
-    def direct(event: Event) -> bool:
-        offered.append(event.type)
-        if event.type in busy:
+    def direct(events: list[Event]) -> bool:
+        names = [event.type for event in events]
+        offered.append(names)
+        if busy.intersection(names):
             return False
-        sent.append(event.type)
+        sent.extend(names)
         return True
 
     delivery = DirectDelivery(direct)
@@ -227,36 +242,85 @@ async def test_events_go_out_directly_only_to_a_waiting_subscriber_with_nothing_
 
     waiting = asyncio.create_task(next_event())
     await asyncio.sleep(0.1)  # the subscriber waits for its next event
-    start = hub.delivered
-    await _write(database_url, organisation_id, ["E0", "E1", "E2", "E3", "E4"])
-    await handed_over(start + 5)
-    sent.append((await asyncio.wait_for(waiting, 10)).type)  # the refused one comes through the queue
-    sent.extend(event.type for event in await _take(stream, 1))  # and so does E4, queued behind it
-    assert offered == ["E0", "E1", "E2", "E3"]
+    start, writes = hub.delivered, hub.direct_writes
+    # Committed together: one write carries both, and the waiting task is not woken.
+    await _write_together(database_url, organisation_id, ["E0", "E1"])
+    await handed_over(start + 2)
+    assert offered == [["E0", "E1"]] and hub.direct_writes == writes + 1
+    assert not waiting.done()
 
-    # Nobody waits now (the subscriber is busy with what it took): the next event is queued.
-    await _write(database_url, organisation_id, ["E5"])
-    await handed_over(start + 6)
-    assert offered == ["E0", "E1", "E2", "E3"]
-    sent.extend(event.type for event in await _take(stream, 1))
+    # A run the socket cannot take goes to the queue whole, in order, behind nothing.
+    await _write_together(database_url, organisation_id, ["E2", "E3"])
+    await handed_over(start + 4)
+    sent.append((await asyncio.wait_for(waiting, 10)).type)
+    assert offered == [["E0", "E1"], ["E2", "E3"]]
+
+    # Nobody waits now (the subscriber is busy, E3 still queued): the next event is queued too.
+    await _write(database_url, organisation_id, ["E4"])
+    await handed_over(start + 5)
+    assert offered == [["E0", "E1"], ["E2", "E3"]]
+    sent.extend(event.type for event in await _take(stream, 2))
 
     # Waiting again with nothing queued: straight to the socket, without waking the task.
     waiting = asyncio.create_task(next_event())
     await asyncio.sleep(0.1)
     directly_before = hub.delivered_directly
-    await _write(database_url, organisation_id, ["E6"])
-    await handed_over(start + 7)
-    assert sent == [f"E{number}" for number in range(7)]  # one sequence, in log order
-    assert offered == ["E0", "E1", "E2", "E3", "E6"]
+    await _write(database_url, organisation_id, ["E5"])
+    await handed_over(start + 6)
+    assert sent == [f"E{number}" for number in range(6)]  # one sequence, in log order
+    assert offered == [["E0", "E1"], ["E2", "E3"], ["E5"]]
     assert hub.delivered_directly == directly_before + 1
     assert not waiting.done()
 
     # Past its deadline (a token re-check due) the subscriber's own task gets the event.
     delivery.until = 0.0
-    await _write(database_url, organisation_id, ["E7"])
-    assert (await asyncio.wait_for(waiting, 10)).type == "E7"
-    assert offered == ["E0", "E1", "E2", "E3", "E6"]
+    await _write(database_url, organisation_id, ["E6"])
+    assert (await asyncio.wait_for(waiting, 10)).type == "E6"
+    assert offered == [["E0", "E1"], ["E2", "E3"], ["E5"]]
     await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_run_goes_to_each_subscriber_in_one_write_of_its_own_events(hub: EventHub, database_url: str) -> None:
+    first, second = await _organisation(database_url), await _organisation(database_url)
+    package_id = uuid.uuid4()
+    writes: dict[str, list[list[str]]] = {"first": [], "first's package": [], "second": []}
+
+    def recorder(name: str) -> Callable[[list[Event]], bool]:
+        def send(events: list[Event]) -> bool:
+            writes[name].append([event.type for event in events])
+            return True
+
+        return send
+
+    streams = [
+        hub.stream(first, None, None, DirectDelivery(recorder("first"))),
+        hub.stream(first, package_id, None, DirectDelivery(recorder("first's package"))),
+        hub.stream(second, None, None, DirectDelivery(recorder("second"))),
+    ]
+
+    async def next_event(stream: AsyncIterator[Event]) -> Event:
+        return await anext(stream)
+
+    waiting = [asyncio.create_task(next_event(stream)) for stream in streams]
+    await asyncio.sleep(0.2)  # every subscriber waits
+    start = hub.delivered
+    rows = [(first, None, "A1"), (second, None, "B1"), (first, package_id, "A2"), (first, None, "A3")]  # a page
+    connection = await asyncpg.connect(plain(database_url))
+    try:
+        async with connection.transaction():  # one commit: the hub reads the four as one run
+            for organisation_id, package, name in rows:
+                await connection.execute(INSERT_INTO_PACKAGE, organisation_id, package, name)
+    finally:
+        await connection.close()
+    for _ in range(200):
+        if hub.delivered >= start + 5:
+            break
+        await asyncio.sleep(0.05)
+    assert writes == {"first": [["A1", "A2", "A3"]], "first's package": [["A2"]], "second": [["B1"]]}
+    assert not any(task.done() for task in waiting)  # nobody's task was woken
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
 
 
 async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_in_between(
@@ -266,7 +330,7 @@ async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_i
     turns = 0  # how often another task got the loop
     seen: list[int] = []  # the value of ``turns`` at each direct send
 
-    def send(_: Event) -> bool:
+    def send(_: list[Event]) -> bool:
         seen.append(turns)
         return True
 

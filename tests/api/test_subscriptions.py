@@ -291,6 +291,25 @@ async def test_websocket_compression_is_off_unless_configured(
         assert hub is not None and hub.delivered >= 2 and hub.delivered_directly == 0
 
 
+async def test_events_committed_together_reach_a_waiting_subscriber_in_one_write(api: Api, database_url: str) -> None:
+    package_id, revision = await create_package(api)
+    with InProcessServer.start(database_url) as server:
+        hub = server.services.hub
+        assert hub is not None
+        async with WsClient(server.graphql_url) as ws:
+            await ws.init(api.token)
+            await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+            await asyncio.sleep(0.3)  # subscribed and waiting
+            # Choosing a model renames the package automatically: both events commit together.
+            await save(api, package_id, revision, {"model": MODEL}, trigger="AUTOSAVE")
+            received = [data["packageEvents"] for data in await ws.events(2)]
+            together = hub.delivered_directly  # the save's events (a job may be scheduled too)
+            received += [data["packageEvents"] for data in await ws.events(together - 2)]
+    assert [event["__typename"] for event in received][:2] == ["PackageRenamedEvent", "DraftSavedEvent"]
+    assert len({event["cursor"] for event in received}) == together == hub.delivered >= 2
+    assert hub.direct_writes == 1  # every frame of the run in one write
+
+
 async def test_a_finished_operation_leaves_the_hub(api: Api, database_url: str) -> None:
     package_id, _ = await create_package(api)
     with InProcessServer.start(database_url) as server:
