@@ -369,12 +369,7 @@ class EventHub:
                     if not share.items:
                         continue
                 delivery = subscription.direct
-                if (
-                    delivery is not None
-                    and subscription.waiting
-                    and not subscription.buffer
-                    and now < delivery.until
-                ):
+                if delivery is not None and subscription.waiting and not subscription.buffer and now < delivery.until:
                     try:
                         sent = delivery.send(share.events)
                     except Exception:  # queued instead: the subscriber's own task meets the failure and reports it
