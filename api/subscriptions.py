@@ -8,6 +8,7 @@ retained log gets ``RESYNC_REQUIRED``.
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections.abc import AsyncGenerator
@@ -126,7 +127,7 @@ async def _events(
     services = info.context.services
     token_id = info.context.actor.token_id
     recheck_seconds = services.settings.token_recheck_seconds
-    checked_at = time.monotonic()
+    check_due = next_token_check(time.monotonic(), recheck_seconds)
 
     def send_now(rows: list[Event]) -> bool:
         assert lane is not None
@@ -135,17 +136,17 @@ async def _events(
 
     # Straight from the hub while no token re-check is due (that reads the database: the loop
     # below does it, for the first event queued after the deadline).
-    direct = DirectDelivery(send_now, until=checked_at + recheck_seconds) if lane else None
+    direct = DirectDelivery(send_now, until=check_due) if lane else None
     try:
         async for row in hub.stream(organisation_id, package_id, position, direct):
-            if time.monotonic() - checked_at >= recheck_seconds:
+            if time.monotonic() >= check_due:
                 # A revoked token stops a long-lived subscription too, before its next event.
                 async with services.read_engine.connect() as connection:
                     if not await token_is_active(connection, token_id):
                         raise GraphQLError("The token was revoked.", extensions={"code": "UNAUTHENTICATED"})
-                checked_at = time.monotonic()
+                check_due = next_token_check(time.monotonic(), recheck_seconds)
                 if direct is not None:
-                    direct.until = checked_at + recheck_seconds
+                    direct.until = check_due
             event = shared_typed_event(row)
             if event is not None:
                 yield event
@@ -154,6 +155,15 @@ async def _events(
         raise GraphQLError(str(exc), extensions={"code": "SUBSCRIBER_TOO_SLOW", "lastCursor": last}) from None
     except ResyncRequiredError as exc:
         raise GraphQLError(str(exc), extensions={"code": "RESYNC_REQUIRED"}) from None
+
+
+def next_token_check(now: float, recheck_seconds: float) -> float:
+    """When a subscription next re-checks its token: within the last fifth of the interval.
+
+    Subscriptions opened together (a deploy, a reconnect storm) would otherwise all read the
+    database in the same instant, and queue their next event behind that read, every interval.
+    """
+    return now + recheck_seconds * random.uniform(0.8, 1.0)
 
 
 def shared_typed_event(row: Event) -> PackageEvent | None:

@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     event_catch_up_seconds: float = Field(default=1.0, description="Re-read the event log at least this often.")
     subscriber_buffer: int = Field(default=1000, description="Events buffered per subscriber before it is cut off.")
     token_recheck_seconds: float = Field(
-        default=30.0, description="How often a live subscription re-checks that its token is not revoked."
+        default=30.0,
+        description=(
+            "A live subscription re-checks that its token is not revoked at least this often"
+            " (each at a random point in the last fifth, so they do not all read at once)."
+        ),
     )
     event_retention_hours: float = Field(default=168.0, description="Events older than this are pruned.")
     websocket_compression: bool = Field(

@@ -15,6 +15,7 @@ import websockets
 from strawberry.relay import GlobalID as Base64Id
 
 from api.live.sharing import SharedEventExecutor
+from api.subscriptions import next_token_check
 from tests.conftest import issue_token
 from tests.support.content import CONFIG, MODEL
 from tests.support.databases import plain
@@ -78,6 +79,12 @@ async def test_saves_stream_live_as_typed_events(api: Api, api_server: InProcess
         "steps": ["MODEL"],
     }
     assert received[0]["name"] == saved["package"]["name"] and received[0]["automatic"] is True
+
+
+def test_token_re_checks_are_spread_within_the_interval() -> None:
+    due = [next_token_check(100.0, 30.0) for _ in range(200)]
+    assert all(124.0 <= moment <= 130.0 for moment in due)  # never later than the interval
+    assert max(due) - min(due) > 3.0  # subscriptions opened together do not all check at once
 
 
 async def test_a_missing_or_bad_token_is_refused_before_any_data(api_server: InProcessServer) -> None:
