@@ -60,6 +60,13 @@ class Profile:
         return 3 if self.quick else 5
 
     @property
+    def small_effect_rounds(self) -> int:
+        """Rounds of a comparison whose two sides differ by a few per cent (event emission):
+        round-to-round noise on a busy two-core machine is larger than that, so the median
+        needs more rounds than a comparison of two different apps."""
+        return 5 if self.quick else 11
+
+    @property
     def autosave_seconds(self) -> float:
         """Length of one timed autosave round of one side."""
         return 2.0 if self.quick else 6.0
