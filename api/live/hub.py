@@ -33,7 +33,7 @@ log = structlog.get_logger(__name__)
 
 CHANNEL = "trainpack_events"
 PRUNE_LOCK = 7_126_540_001  # advisory lock key: one pruner at a time across processes
-_DIRECT_SLICE = 1000  # direct writes between two turns of the event loop (10-15 ms of them)
+_DIRECT_SLICE = 1000  # frames written directly between two turns of the event loop (10-15 ms of them)
 _RUN = 50  # most consecutive events handed out together (one write per socket for all of them)
 
 
@@ -86,9 +86,8 @@ class DirectDelivery:
 
     ``send`` writes events at once (one or more, in order, in one write), from the hub's own
     dispatch, returning ``False`` (having sent none) when it cannot (a busy socket); it is
-    asked only until ``until`` (a
-    ``time.monotonic`` deadline), after which the subscriber has something to check first
-    (its token) and events are queued for it again.
+    asked only until ``until`` (a ``time.monotonic`` deadline), after which the subscriber has
+    something to check first (its token) and events are queued for it again.
     """
 
     send: Callable[[list[Event]], bool]
@@ -155,6 +154,7 @@ class EventHub:
         prune_every_seconds: float = 3600.0,
         prune_sessionmaker: async_sessionmaker[AsyncSession] | None = None,
         coalesce_seconds: float = 0.005,
+        listen_grace_seconds: float = 5.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._listen_dsn = listen_dsn
@@ -165,6 +165,7 @@ class EventHub:
         self._prune_every_seconds = prune_every_seconds
         self._prune_sessionmaker = prune_sessionmaker or sessionmaker
         self._coalesce_seconds = coalesce_seconds
+        self._listen_grace_seconds = listen_grace_seconds
         self._subscriptions: dict[uuid.UUID, set[Subscription]] = defaultdict(set)
         self._wake = asyncio.Event()
         self._listen_change = asyncio.Event()  # the hub went idle or busy, or its listener was lost
@@ -193,7 +194,7 @@ class EventHub:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
@@ -253,7 +254,10 @@ class EventHub:
                 self._wake.set()  # read now what committed while nobody listened
                 self._listen_change.set()
         subscription = self.subscribe(organisation_id, package_id, direct)
-        subscription.last = after
+        # Without a cursor the subscriber starts at the hub's position: nothing at or before it
+        # is sent (a run being dispatched may include it), and a subscriber cut off before its
+        # first event can resume from there.
+        subscription.last = after if after is not None else subscription.start
         try:
             if after is not None:
                 async with self._sessionmaker() as session:
@@ -345,11 +349,11 @@ class EventHub:
         Events usually arrive one per read; when several have committed since the last read
         (a burst, or a backlog after a busy spell), each socket gets them in one write, so
         catching up costs less per event than keeping up. Writing to many sockets holds the
-        event loop, so the loop is let go after every ``_DIRECT_SLICE`` writes (a new
-        subscriber meanwhile starts after this run, and no other run is dispatched until this
-        one is done).
+        event loop, so the loop is let go after about every ``_DIRECT_SLICE`` frames (a new
+        subscriber meanwhile starts after this run, and gets none of it; no other run is
+        dispatched until this one is done).
         """
-        writes = 0
+        written = 0  # frames written directly since the loop last turned
         for organisation_id, events in _by_organisation(run).items():
             group = self._subscriptions.get(organisation_id)
             if not group:
@@ -380,8 +384,9 @@ class EventHub:
                         self.delivered_directly += len(share.items)
                         self.delivered += len(share.items)
                         self.direct_writes += 1
-                        writes += 1
-                        if writes % _DIRECT_SLICE == 0:
+                        written += len(share.items)
+                        if written >= _DIRECT_SLICE:
+                            written = 0
                             await asyncio.sleep(0)
                         continue
                 for position, event in share.items:
@@ -394,13 +399,13 @@ class EventHub:
         """Hold the LISTEN connection while anyone subscribes here; reconnect when it is lost.
 
         A process with no subscribers does not listen at all, so the commits of writers (its
-        own autosaves included) wake nothing in it and cost it no work.
+        own autosaves included) wake nothing in it and cost it no work. The connection is kept
+        for ``listen_grace_seconds`` after the last subscriber leaves, as a reloaded page or a
+        resuming client is usually back at once.
         """
         delay = 0.2
         while True:
-            while self._idle:
-                self._listen_change.clear()
-                await self._listen_change.wait()
+            await self._until_changed(lambda: not self._idle)
             lost = asyncio.Event()
 
             def on_lost(_: object, lost: asyncio.Event = lost) -> None:
@@ -414,11 +419,12 @@ class EventHub:
                 self.listening = True
                 delay = 0.2
                 self._wake.set()  # anything committed while not listening is read now
-                while not lost.is_set() and not self._idle:
-                    self._listen_change.clear()
-                    await self._listen_change.wait()
+                await self._hold(lost)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("event listener connection failed", error=str(exc))
+                lost.set()
+            except Exception:  # never let listening stop for good: reconnect after a pause
+                log.exception("event listener failed")
                 lost.set()
             finally:
                 self.listening = False
@@ -427,6 +433,24 @@ class EventHub:
             if lost.is_set():
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    async def _hold(self, lost: asyncio.Event) -> None:
+        """Return once the connection is lost, or nobody has subscribed for the grace period."""
+        while True:
+            await self._until_changed(lambda: lost.is_set() or self._idle)
+            if lost.is_set():
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._listen_grace_seconds):
+                    await self._until_changed(lambda: lost.is_set() or not self._idle)
+            if lost.is_set() or self._idle:
+                return
+
+    async def _until_changed(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition`` holds, re-checking it whenever the listening state changes."""
+        while not condition():
+            self._listen_change.clear()
+            await self._listen_change.wait()
 
     async def _prune_periodically(self) -> None:
         while True:

@@ -32,6 +32,7 @@ async def hub(database_url: str) -> AsyncIterator[EventHub]:
         catch_up_seconds=0.5,
         buffer=5,
         batch=4,
+        listen_grace_seconds=0.5,
     )
     await hub.start()
     yield hub
@@ -122,6 +123,11 @@ async def _until(condition: Callable[[], bool], what: str) -> None:
     raise AssertionError(f"timed out waiting until {what}")
 
 
+def _listens(hub: EventHub) -> bool:
+    """Read through a call, so the type checker does not carry a narrowed value across awaits."""
+    return hub.listening
+
+
 async def _backend_alive(database_url: str, pid: int) -> bool:
     connection = await asyncpg.connect(plain(database_url))
     try:
@@ -133,7 +139,7 @@ async def _backend_alive(database_url: str, pid: int) -> bool:
 async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, database_url: str) -> None:
     organisation_id = await _organisation(database_url)
     await asyncio.sleep(0.3)
-    assert not hub.listening  # started with nobody subscribed: writers' commits wake nothing here
+    assert not _listens(hub)  # started with nobody subscribed: writers' commits wake nothing here
     await _write(database_url, organisation_id, ["UNSEEN"])
 
     stream = hub.stream(organisation_id, None, None)
@@ -145,7 +151,18 @@ async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, data
     assert [event.type for event in await first] == ["SEEN"]  # from its start, not what came before
 
     await stream.aclose()  # type: ignore[attr-defined]
-    await _until(lambda: not hub.listening, "the last subscriber leaving stops the listening")
+    # A subscriber back within the grace period (a reloaded page) finds the same connection.
+    assert _listens(hub)
+    back = hub.stream(organisation_id, None, None)
+    returning = asyncio.create_task(_take(back, 1))
+    await _until(lambda: hub.subscribers == 1, "the returning subscriber is registered")
+    await asyncio.sleep(0.8)  # longer than the grace period
+    assert _listens(hub) and hub.listener_pid == pid
+    await _write(database_url, organisation_id, ["BACK"])
+    assert [event.type for event in await returning] == ["BACK"]
+
+    await back.aclose()  # type: ignore[attr-defined]
+    await _until(lambda: not hub.listening, "the grace period after the last subscriber ends the listening")
     for _ in range(50):  # its connection is closed, not left open in the database
         if not await _backend_alive(database_url, pid):
             break
@@ -302,7 +319,7 @@ async def test_a_run_goes_to_each_subscriber_in_one_write_of_its_own_events(hub:
         return await anext(stream)
 
     waiting = [asyncio.create_task(next_event(stream)) for stream in streams]
-    await asyncio.sleep(0.2)  # every subscriber waits
+    await _until(lambda: hub.subscribers == 3, "every subscriber waits")
     start = hub.delivered
     rows = [(first, None, "A1"), (second, None, "B1"), (first, package_id, "A2"), (first, None, "A3")]  # a page
     connection = await asyncpg.connect(plain(database_url))
@@ -321,6 +338,38 @@ async def test_a_run_goes_to_each_subscriber_in_one_write_of_its_own_events(hub:
     for task in waiting:
         task.cancel()
     await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def test_a_long_run_is_split_and_events_already_handed_over_are_not_sent_again(
+    hub: EventHub, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub_module, "_RUN", 2)
+    organisation_id = await _organisation(database_url)
+    writes: list[list[str]] = []
+
+    def send(events: list[Event]) -> bool:
+        writes.append([event.type for event in events])
+        return True
+
+    stream = hub.stream(organisation_id, None, None, DirectDelivery(send))
+    waiting = asyncio.create_task(_take(stream, 1))
+    await _until(lambda: hub.subscribers == 1, "the subscriber waits")
+    start = hub.delivered
+    await _write_together(database_url, organisation_id, ["E0", "E1", "E2", "E3", "E4"])  # read 4, then 1
+    await _until(lambda: hub.delivered >= start + 5, "every event is handed over")
+    assert writes == [["E0", "E1"], ["E2", "E3"], ["E4"]]
+    assert not waiting.done()
+
+    # A subscriber that has had part of a run (its last cursor inside it) gets only the rest.
+    (subscription,) = hub._subscriptions[organisation_id]
+    async with unit_of_work(database_url) as uow:
+        log = await uow.events.page(organisation_id=organisation_id, after=None, first=10)
+    subscription.last = cursor_of(log[2])
+    await hub._dispatch([(cursor_of(event), event) for event in log[1:4]])
+    assert writes[-1] == ["E3"]
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    await stream.aclose()  # type: ignore[attr-defined]
 
 
 async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_in_between(

@@ -306,10 +306,17 @@ async def test_events_committed_together_reach_a_waiting_subscriber_in_one_write
         async with WsClient(server.graphql_url) as ws:
             await ws.init(api.token)
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
-            await asyncio.sleep(0.3)  # subscribed and waiting
+            for _ in range(100):  # registered, and then at once waiting for its first event
+                if hub.subscribers == 1:
+                    break
+                await asyncio.sleep(0.05)
             # Choosing a model renames the package automatically: both events commit together.
             await save(api, package_id, revision, {"model": MODEL}, trigger="AUTOSAVE")
             received = [data["packageEvents"] for data in await ws.events(2)]
+            for _ in range(100):  # the server's thread counts a write once it has made it
+                if hub.direct_writes:
+                    break
+                await asyncio.sleep(0.05)
             together = hub.delivered_directly  # the save's events (a job may be scheduled too)
             received += [data["packageEvents"] for data in await ws.events(together - 2)]
     assert [event["__typename"] for event in received][:2] == ["PackageRenamedEvent", "DraftSavedEvent"]
