@@ -15,6 +15,7 @@ from db.engine import make_engine, make_sessionmaker
 from db.models import Event
 from db.repositories.events import EventCursor
 from tests.support.databases import plain
+from tests.support.waiting import until
 from trainpack.database import unit_of_work
 
 INSERT = "INSERT INTO events (organisation_id, package_id, type, payload, actor) VALUES ($1, NULL, $2, '{}', 'test')"
@@ -115,14 +116,6 @@ async def test_a_cut_wake_up_channel_only_delays_delivery(hub: EventHub, databas
     await stream.aclose()  # type: ignore[attr-defined]
 
 
-async def _until(condition: Callable[[], bool], what: str) -> None:
-    for _ in range(100):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting until {what}")
-
-
 def _listens(hub: EventHub) -> bool:
     """Read through a call, so the type checker does not carry a narrowed value across awaits."""
     return hub.listening
@@ -144,7 +137,7 @@ async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, data
 
     stream = hub.stream(organisation_id, None, None)
     first = asyncio.create_task(_take(stream, 1))
-    await _until(lambda: hub.listening, "the first subscriber makes the hub listen")
+    await until(lambda: hub.listening, "the first subscriber makes the hub listen")
     pid = hub.listener_pid
     assert pid is not None and await _backend_alive(database_url, pid)
     await _write(database_url, organisation_id, ["SEEN"])
@@ -155,14 +148,14 @@ async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, data
     assert _listens(hub)
     back = hub.stream(organisation_id, None, None)
     returning = asyncio.create_task(_take(back, 1))
-    await _until(lambda: hub.subscribers == 1, "the returning subscriber is registered")
+    await until(lambda: hub.subscribers == 1, "the returning subscriber is registered")
     await asyncio.sleep(0.8)  # longer than the grace period
     assert _listens(hub) and hub.listener_pid == pid
     await _write(database_url, organisation_id, ["BACK"])
     assert [event.type for event in await returning] == ["BACK"]
 
     await back.aclose()  # type: ignore[attr-defined]
-    await _until(lambda: not hub.listening, "the grace period after the last subscriber ends the listening")
+    await until(lambda: not hub.listening, "the grace period after the last subscriber ends the listening")
     for _ in range(50):  # its connection is closed, not left open in the database
         if not await _backend_alive(database_url, pid):
             break
@@ -172,7 +165,7 @@ async def test_the_hub_listens_only_while_it_has_subscribers(hub: EventHub, data
     await _write(database_url, organisation_id, ["WHILE-IDLE"])
     again = hub.stream(organisation_id, None, None)
     following = asyncio.create_task(_take(again, 1))
-    await _until(lambda: hub.listening, "a new subscriber makes the hub listen again")
+    await until(lambda: hub.listening, "a new subscriber makes the hub listen again")
     await _write(database_url, organisation_id, ["AGAIN"])
     assert [event.type for event in await following] == ["AGAIN"]
     await again.aclose()  # type: ignore[attr-defined]
@@ -319,7 +312,7 @@ async def test_a_run_goes_to_each_subscriber_in_one_write_of_its_own_events(hub:
         return await anext(stream)
 
     waiting = [asyncio.create_task(next_event(stream)) for stream in streams]
-    await _until(lambda: hub.subscribers == 3, "every subscriber waits")
+    await until(lambda: hub.subscribers == 3, "every subscriber waits")
     start = hub.delivered
     rows = [(first, None, "A1"), (second, None, "B1"), (first, package_id, "A2"), (first, None, "A3")]  # a page
     connection = await asyncpg.connect(plain(database_url))
@@ -353,10 +346,10 @@ async def test_a_long_run_is_split_and_events_already_handed_over_are_not_sent_a
 
     stream = hub.stream(organisation_id, None, None, DirectDelivery(send))
     waiting = asyncio.create_task(_take(stream, 1))
-    await _until(lambda: hub.subscribers == 1, "the subscriber waits")
+    await until(lambda: hub.subscribers == 1, "the subscriber waits")
     start = hub.delivered
     await _write_together(database_url, organisation_id, ["E0", "E1", "E2", "E3", "E4"])  # read 4, then 1
-    await _until(lambda: hub.delivered >= start + 5, "every event is handed over")
+    await until(lambda: hub.delivered >= start + 5, "every event is handed over")
     assert writes == [["E0", "E1"], ["E2", "E3"], ["E4"]]
     assert not waiting.done()
 

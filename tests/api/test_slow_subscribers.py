@@ -19,6 +19,7 @@ import asyncpg
 from tests.conftest import issue_token
 from tests.support.databases import plain
 from tests.support.servers import InProcessServer
+from tests.support.waiting import until
 from tests.support.ws import WsClient
 from trainpack.database import unit_of_work
 from workflow.access import hash_token
@@ -63,14 +64,6 @@ async def _write_renames(database_url: str, organisation_id: uuid.UUID, numbers:
         await connection.close()
 
 
-async def _until(condition: Any, what: str) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def _renames(ws: WsClient, operation_id: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The events an operation receives until it completes or fails, and its error if it failed."""
     events: list[dict[str, Any]] = []
@@ -99,7 +92,7 @@ async def test_a_stalled_socket_does_not_hold_back_the_others_and_gets_a_resumab
             for ws in (reader, stalled):
                 await ws.init(token)
                 await ws.subscribe("live", RENAMES)
-            await _until(lambda: hub.subscribers == 2, "both subscriptions")
+            await until(lambda: hub.subscribers == 2, "both subscriptions")
             # The reader gets every batch while the stalled client has read nothing at all.
             read: list[dict[str, Any]] = []
             for first in range(0, EVENTS, BATCH):
@@ -108,7 +101,7 @@ async def test_a_stalled_socket_does_not_hold_back_the_others_and_gets_a_resumab
             names = [event["organisationEvents"]["name"][:4] for event in read]
             assert names == [f"{number:04d}" for number in range(EVENTS)]
             await asyncio.sleep(2)
-            await _until(lambda: hub.subscribers == 1, "the stalled subscription to be cut off")
+            await until(lambda: hub.subscribers == 1, "the stalled subscription to be cut off")
             assert hub.delivered_directly > 0  # the hub wrote to the waiting sockets itself
 
             # Reading again, the stalled client gets what was sent before the cut, then the error.

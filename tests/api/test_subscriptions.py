@@ -23,6 +23,7 @@ from tests.support.documents import EVENTS
 from tests.support.flows import create_package, save
 from tests.support.graphql import Api
 from tests.support.servers import InProcessServer
+from tests.support.waiting import until
 from tests.support.ws import LEGACY_WS, TRANSPORT_WS, WsClient
 from trainpack.database import unit_of_work
 from workflow.access import hash_token
@@ -306,17 +307,11 @@ async def test_events_committed_together_reach_a_waiting_subscriber_in_one_write
         async with WsClient(server.graphql_url) as ws:
             await ws.init(api.token)
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
-            for _ in range(100):  # registered, and then at once waiting for its first event
-                if hub.subscribers == 1:
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: hub.subscribers == 1, "subscribed (and at once waiting for its first event)")
             # Choosing a model renames the package automatically: both events commit together.
             await save(api, package_id, revision, {"model": MODEL}, trigger="AUTOSAVE")
             received = [data["packageEvents"] for data in await ws.events(2)]
-            for _ in range(100):  # the server's thread counts a write once it has made it
-                if hub.direct_writes:
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: hub.direct_writes > 0, "the server's thread counts the write it made")
             together = hub.delivered_directly  # the save's events (a job may be scheduled too)
             received += [data["packageEvents"] for data in await ws.events(together - 2)]
     assert [event["__typename"] for event in received][:2] == ["PackageRenamedEvent", "DraftSavedEvent"]
