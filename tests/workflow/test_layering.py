@@ -40,6 +40,10 @@ PURE_MODULES = (
     "workflow.targets",
     "workflow.access",
     "workflow.events",
+    *sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / "workflow" / "core").rglob("*.py")
+    ),
 )
 
 # Third-party I/O and transport packages, and this project's other layers.
