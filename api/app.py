@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, cast
 
@@ -12,7 +11,6 @@ import structlog
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -35,7 +33,6 @@ from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
 HUB_LOGGING_TOKEN = "event-hub"  # marks the hub's statements (logs; request-cost measurements skip them)
-_request_sessions: ContextVar[list[AsyncSession]] = ContextVar("request_sessions")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -56,17 +53,6 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.services = services
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one request (or websocket connection), then release its read sessions."""
-        sessions: list[AsyncSession] = []
-        reset = _request_sessions.set(sessions)
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            _request_sessions.reset(reset)
-            for session in sessions:
-                await session.close()
-
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket from its ``connection_init`` payload; refuse it (4403) if that fails."""
         params = context.connection_params or {}
@@ -82,8 +68,6 @@ class GraphQLApp(GraphQL[Context, None]):
         return cast(UnsetType, UNSET)  # acknowledge without a payload
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        session = self.services.read_sessionmaker()
-        _request_sessions.get().append(session)
         secret = _bearer(request.headers.get("authorization"))
         actor = None
         if secret and isinstance(request, Request):
@@ -93,7 +77,6 @@ class GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response if isinstance(response, Response) else None,
             services=self.services,
-            read_session=session,
             actor_or_none=actor,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import strawberry
@@ -36,7 +38,6 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     services: Services
-    read_session: AsyncSession
     actor_or_none: Actor | None
     connection_params: dict[str, object] | None = None
     _loaders: Loaders | None = field(default=None)
@@ -58,22 +59,32 @@ class Context:
             raise GraphQLError("This token lacks the 'read' scope.", extensions={"code": "FORBIDDEN"})
         return actor
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read session of its own, for one read (autocommit: no transaction round trips).
+
+        graphql-core resolves a document's root fields, and the dataloaders their batches,
+        concurrently; a session (and its connection) serves one operation at a time, so every
+        read takes its own from the pool and gives it back at once.
+        """
+        async with self.services.read_sessionmaker() as session:
+            yield session
+
     @property
     def loaders(self) -> Loaders:
         """The request's dataloaders (created on first use)."""
         if self._loaders is None:
-            self._loaders = Loaders(self.read_session, self.reader().organisation_id)
+            self._loaders = Loaders(self.reading, self.reader().organisation_id)
         return self._loaders
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (one transaction) for a mutation.
 
-        Reads cached earlier in the request (loaders, the read session's identity map) may be
-        outdated by this write, so they are dropped: a later mutation in the same request
-        resolves its result from fresh data.
+        Reads cached earlier in the request (the loaders) may be outdated by this write, so
+        they are dropped: a later mutation in the same request resolves its result from fresh
+        data.
         """
         self._loaders = None
-        self.read_session.expunge_all()
         return UnitOfWork(self.services.sessionmaker)
 
 

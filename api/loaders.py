@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,9 @@ def _batched(fetch: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]) 
 
     return DataLoader(load_fn=load)
 
+
+Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""Opens a read session of its own for one batch (batches of one request run concurrently)."""
 
 P = TypeVar("P", int, EventCursor)
 PageKey = tuple[uuid.UUID, int, P | None]
@@ -56,46 +60,58 @@ def _paged(
 class Loaders:
     """The loaders of one request, all scoped to the caller's organisation."""
 
-    def __init__(self, session: AsyncSession, organisation_id: uuid.UUID) -> None:
-        packages = PackageRepository(session)
-        versions = VersionRepository(session)
-        events = EventRepository(session)
-        self.package: DataLoader[uuid.UUID, Package | None] = _batched(
-            lambda ids: packages.by_ids(organisation_id, ids)
-        )
-        self.version: DataLoader[uuid.UUID, Version | None] = _batched(
-            lambda ids: versions.by_ids(organisation_id, ids)
-        )
-        jobs = JobRepository(session)
-        self.job: DataLoader[uuid.UUID, Job | None] = _batched(lambda ids: jobs.by_ids(organisation_id, ids))
+    def __init__(self, reading: Reading, organisation_id: uuid.UUID) -> None:
+        async def packages(ids: list[uuid.UUID]) -> dict[uuid.UUID, Package]:
+            async with reading() as session:
+                return await PackageRepository(session).by_ids(organisation_id, ids)
+
+        async def versions(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
+            async with reading() as session:
+                return await VersionRepository(session).by_ids(organisation_id, ids)
+
+        async def jobs(ids: list[uuid.UUID]) -> dict[uuid.UUID, Job]:
+            async with reading() as session:
+                return await JobRepository(session).by_ids(organisation_id, ids)
+
+        self.package: DataLoader[uuid.UUID, Package | None] = _batched(packages)
+        self.version: DataLoader[uuid.UUID, Version | None] = _batched(versions)
+        self.job: DataLoader[uuid.UUID, Job | None] = _batched(jobs)
 
         # Every version fetched by another loader is primed into ``version``, so a later
         # ``basedOn`` of a version already on the page costs no further query.
         async def drafts(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
             # The drafts' bases come in the same query: a draft's ``basedOn`` must not race the
             # loader of the latest version (usually its base) into a query of its own.
-            found, bases = await versions.drafts_of(ids)
+            async with reading() as session:
+                found, bases = await VersionRepository(session).drafts_of(ids)
             self.version.prime_many({row.id: row for row in bases})
             return self._primed(found)
 
         async def latest(ids: list[uuid.UUID]) -> dict[uuid.UUID, Version]:
-            return self._primed(await versions.latest_published_of(ids))
+            async with reading() as session:
+                return self._primed(await VersionRepository(session).latest_published_of(ids))
 
         async def pages(ids: list[uuid.UUID], first: int, before: int | None) -> dict[uuid.UUID, list[Version]]:
-            found = await versions.pages(ids, first=first, before_number=before)
+            async with reading() as session:
+                found = await VersionRepository(session).pages(ids, first=first, before_number=before)
             self.version.prime_many({row.id: row for rows in found.values() for row in rows})
             return found
+
+        async def event_pages(
+            ids: list[uuid.UUID], first: int, after: EventCursor | None
+        ) -> dict[uuid.UUID, list[Event]]:
+            async with reading() as session:
+                return await EventRepository(session).pages_for_packages(organisation_id, ids, after=after, first=first)
 
         # Keys are package ids already scoped by the package that was loaded for this organisation.
         self.draft: DataLoader[uuid.UUID, Version | None] = _batched(drafts)
         self.latest_published: DataLoader[uuid.UUID, Version | None] = _batched(latest)
         self.version_page: DataLoader[PageKey[int], list[Version]] = _paged(pages)
-        self.event_page: DataLoader[PageKey[EventCursor], list[Event]] = _paged(
-            lambda ids, first, after: events.pages_for_packages(organisation_id, ids, after=after, first=first)
-        )
+        self.event_page: DataLoader[PageKey[EventCursor], list[Event]] = _paged(event_pages)
 
         async def by_number(keys: Sequence[tuple[uuid.UUID, int]]) -> list[Version | None]:
-            found = await versions.by_numbers(list(keys))
+            async with reading() as session:
+                found = await VersionRepository(session).by_numbers(list(keys))
             return [found.get(key) for key in keys]
 
         self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = DataLoader(load_fn=by_number)

@@ -85,12 +85,13 @@ class Query:
         problem = text_problem(criteria.search) if criteria.search else None
         if problem:
             raise GraphQLError(f"`search`: {problem}", extensions={"code": "BAD_INPUT"})
-        rows = await PackageRepository(context.read_session).page(
-            actor.organisation_id,
-            PackageFilter(archived=criteria.archived, has_draft=criteria.has_draft, search=criteria.search),
-            first=size,
-            after=parse_package_cursor(after) if after else None,
-        )
+        async with context.reading() as session:
+            rows = await PackageRepository(session).page(
+                actor.organisation_id,
+                PackageFilter(archived=criteria.archived, has_draft=criteria.has_draft, search=criteria.search),
+                first=size,
+                after=parse_package_cursor(after) if after else None,
+            )
         edges = [relay.Edge(node=Package.of(row), cursor=package_cursor(row.updated_at, row.id)) for row in rows[:size]]
         page_info = relay.PageInfo(
             has_next_page=len(rows) > size,

@@ -74,7 +74,8 @@ class Subscription:
         if job is None:
             raise _not_found(job_id, "job")
         if after is None:
-            start = await EventRepository(info.context.read_session).cursor_before_job(job.package_id, job.id)
+            async with info.context.reading() as session:
+                start = await EventRepository(session).cursor_before_job(job.package_id, job.id)
             after = event_cursor(*start) if start else None
         job_events = _job_events(_events(info, actor.organisation_id, job.package_id, after), job.id)
         async with aclosing(_delivered(job_events, current_lane())) as events:

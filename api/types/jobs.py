@@ -119,13 +119,14 @@ async def job_connection(
     actor = context.reader()
     size = page_size(first, context.services.settings.max_page_size)
     position = parse_job_cursor(after) if after else None
-    rows = await JobRepository(context.read_session).page(
-        actor.organisation_id,
-        package_id=package_row_id,  # type: ignore[arg-type]
-        statuses=[status.value for status in statuses] if statuses else None,
-        first=size,
-        after=position,
-    )
+    async with context.reading() as session:
+        rows = await JobRepository(session).page(
+            actor.organisation_id,
+            package_id=package_row_id,  # type: ignore[arg-type]
+            statuses=[status.value for status in statuses] if statuses else None,
+            first=size,
+            after=position,
+        )
     edges = [relay.Edge(node=Job.of(row), cursor=job_cursor(row.created_at, row.id)) for row in rows[:size]]
     return relay.Connection(
         edges=edges,

@@ -54,9 +54,10 @@ class Event(relay.Node):
             int(node_id) if node_id.isascii() and node_id.isdigit() and len(node_id) < 19 else None
             for node_id in node_ids
         ]
-        found = await EventRepository(info.context.read_session).by_ids(
-            actor.organisation_id, [key for key in ids if key is not None]
-        )
+        async with info.context.reading() as session:
+            found = await EventRepository(session).by_ids(
+                actor.organisation_id, [key for key in ids if key is not None]
+            )
         return [Event.of(found[key]) if key in found else None for key in ids]
 
 
@@ -168,9 +169,8 @@ async def organisation_events(info: Info, *, first: int | None, after: str | Non
     actor = context.reader()
     size = page_size(first, context.services.settings.max_page_size)
     position = parse_event_cursor(after) if after else None
-    rows = await EventRepository(context.read_session).page(
-        organisation_id=actor.organisation_id, after=position, first=size
-    )
+    async with context.reading() as session:
+        rows = await EventRepository(session).page(organisation_id=actor.organisation_id, after=position, first=size)
     edges = [relay.Edge(node=Event.of(row), cursor=event_cursor(row.tx, row.id)) for row in rows[:size]]
     return relay.Connection(edges=edges, page_info=_page_info(edges, has_next=len(rows) > size))
 

@@ -1,0 +1,36 @@
+"""One request's root fields and loaders read concurrently, each on a connection of its own.
+
+A dashboard asks for several lists in one document; graphql-core resolves root fields (and
+dataloader batches) concurrently, so they must never share one database session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.flows import create_package
+from tests.support.graphql import Api
+
+MULTI_ROOT = "{ packages(first: 1) { edges { cursor } } jobs(first: 1) { edges { cursor } } }"
+NESTED = """{ packages(first: 5) { edges { node { id currentRevision
+  draft { revision basedOn { number } } latestPublishedVersion { number }
+  jobs(first: 1) { edges { cursor } } events(first: 1) { edges { cursor } } } } } }"""
+
+
+async def test_concurrent_multi_root_reads_never_fail(api: Api) -> None:
+    await create_package(api)
+    for _ in range(3):
+        responses = await asyncio.gather(*(api.raw(MULTI_ROOT) for _ in range(60)))
+        failed = [
+            response.json() for response in responses if response.status_code != 200 or "errors" in response.json()
+        ]
+        assert failed == []
+
+
+async def test_concurrent_loader_batches_in_one_request_never_fail(api: Api) -> None:
+    for _ in range(3):
+        await create_package(api)
+    responses = await asyncio.gather(*(api.raw(NESTED) for _ in range(30)))
+    failed = [response.json() for response in responses if response.status_code != 200 or "errors" in response.json()]
+    assert failed == []
+    assert len(responses[0].json()["data"]["packages"]["edges"]) == 3
