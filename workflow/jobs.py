@@ -104,11 +104,9 @@ async def start(
 async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
     """Cancel a job: a queued one at once, a running one at its next progress report."""
     actor.require(Scope.WRITE)
-    job = (await uow.jobs.by_ids(actor.organisation_id, [job_id])).get(job_id)
+    job = await uow.jobs.get(job_id, lock=True, organisation_id=actor.organisation_id)
     if job is None:
         raise NotFoundError(str(job_id))
-    job = await uow.jobs.get(job_id, lock=True)
-    assert job is not None
     if JobStatus(job.status) in TERMINAL:
         raise OperationRefusedError("JOB_FINISHED", f"The job already ended ({job.status}).")
     events = EventBatch(actor)

@@ -15,6 +15,7 @@ from workflow.errors import NameTakenError, NotFoundError, OperationRefusedError
 from workflow.events import EventBatch, EventType
 from workflow.facts import NO_FACTS
 from workflow.issues import Issue, IssueCode
+from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
 from workflow.records import write_state
 from workflow.steps import parse_patch
@@ -73,6 +74,8 @@ async def create(
     await uow.versions.insert(version)
     events = EventBatch(actor)
     events.add(EventType.PACKAGE_CREATED, package.id, name=package.name, versionId=str(version.id))
+    if steps:
+        await schedule_needed(uow, actor, package, state.content, events)
     await uow.events.append_many(events.rows)
     return package, version
 

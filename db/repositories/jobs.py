@@ -109,11 +109,20 @@ class JobRepository:
             job.created_by,
         )
 
-    async def get(self, job_id: uuid.UUID, *, lock: bool = False) -> Job | None:
-        """A job by id, whatever its organisation (workers act on ids they were given)."""
+    async def get(
+        self, job_id: uuid.UUID, *, lock: bool = False, organisation_id: uuid.UUID | None = None
+    ) -> Job | None:
+        """A job by id, of ``organisation_id`` when given, else of any (workers act on ids they were given).
+
+        A locked read always takes the row as it is once the lock is granted, never a copy the
+        session loaded earlier: a stale copy would let concurrent writers each act on a state
+        that another had already changed.
+        """
         query = select(Job).where(Job.id == job_id)
+        if organisation_id is not None:
+            query = query.where(Job.organisation_id == organisation_id)
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update().execution_options(populate_existing=True)
         job: Job | None = await self._session.scalar(query)
         return job
 
