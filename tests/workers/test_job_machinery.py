@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,14 +21,15 @@ from sqlalchemy import select, text, update
 from db.models import Event, Job, Package
 from db.repositories.job_batches import JobEventSpec
 from db.uow import set_job_sender
+from tests.support.job_rows import HUB_MODEL, job_row, new_actor, only_job, package_with_model
 from trainpack.database import unit_of_work
 from trainpack.settings import Settings
 from workers import database as worker_database
 from workers.broker import job_sender, redis_broker
 from workers.integrations.errors import IntegrationError
 from workers.runner import JobContext, Outcome, run_job
-from workflow import drafts, jobs, packages, tokens
-from workflow.access import Actor, Scope
+from workflow import drafts, jobs
+from workflow.access import Actor
 from workflow.errors import OperationRefusedError
 from workflow.events import utcnow
 from workflow.fact_store import model_facts_to_json
@@ -39,7 +40,6 @@ from workflow.targets import PackageRef
 
 pytestmark = pytest.mark.usefixtures("worker_env")
 
-HUB_MODEL = {"model": {"source": "HUB", "repoId": "acme/tiny-llama", "revision": "main"}}
 FACTS = ModelFacts(
     "4e20de3f00c0ffee4e20de3f00c0ffee4e20de3f",
     context_length=2048,
@@ -48,52 +48,6 @@ FACTS = ModelFacts(
     licence="apache-2.0",
     architecture="LlamaForCausalLM",
 )
-
-
-@pytest.fixture
-async def worker_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
-    """The runner reads its settings from the environment, as a worker process does.
-
-    A worker reads them once, on first use; they are forgotten here before each test, so a test
-    that changes the environment must do so before its first job runs.
-    """
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TRAINPACK_JOB_MIN_BACKOFF_MS", "100")
-    monkeypatch.setenv("TRAINPACK_JOB_MAX_ATTEMPTS", "3")
-    monkeypatch.setenv("TRAINPACK_JOB_PROGRESS_INTERVAL_SECONDS", "0.05")
-    await worker_database.dispose()
-    yield
-    await worker_database.dispose()
-
-
-async def _actor(database_url: str) -> Actor:
-    async with unit_of_work(database_url) as uow:
-        issued = await tokens.issue(uow, f"org-{uuid.uuid4().hex[:10]}", "test", [Scope.READ, Scope.WRITE])
-    return Actor(issued.organisation.id, issued.organisation.name, issued.token.id, "test", frozenset(Scope))
-
-
-async def _package_with_model(database_url: str, actor: Actor) -> tuple[uuid.UUID, uuid.UUID]:
-    """A package whose step 1 names a Hub model; the id of the package and of its resolve job."""
-    async with unit_of_work(database_url) as uow:
-        package, version = await packages.create(uow, actor)
-    async with unit_of_work(database_url) as uow:
-        await drafts.save(uow, actor, PackageRef(package.id), HUB_MODEL, expected_revision=version.revision)
-    job = await _only_job(database_url, package.id)
-    return package.id, job.id
-
-
-async def _only_job(database_url: str, package_id: uuid.UUID) -> Job:
-    async with unit_of_work(database_url) as uow:
-        rows = list(await uow.session.scalars(select(Job).where(Job.package_id == package_id)))
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-async def _job(database_url: str, job_id: uuid.UUID) -> Job:
-    async with unit_of_work(database_url) as uow:
-        job = await uow.jobs.get(job_id)
-    assert job is not None
-    return job
 
 
 async def _event_types(database_url: str, package_id: uuid.UUID) -> list[str]:
@@ -115,9 +69,9 @@ async def _resolved(_: JobContext) -> Outcome:
 
 
 async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
-    job = await _job(database_url, job_id)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
+    job = await job_row(database_url, job_id)
     assert (job.kind, job.status, job.input) == ("RESOLVE_MODEL", "QUEUED", HUB_MODEL["model"])
     assert "JOB_CREATED" in await _event_types(database_url, package_id)
     state = await _draft_state(database_url, actor, package_id)
@@ -129,12 +83,12 @@ async def test_saving_a_model_schedules_one_resolution_and_a_repeat_save_none(da
             {**HUB_MODEL, "config": {"epochs": 2}},
             expected_revision=state["revision"],
         )
-    assert (await _only_job(database_url, package_id)).id == job_id
+    assert (await only_job(database_url, package_id)).id == job_id
 
 
 async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_revision_bump(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
     before = await _draft_state(database_url, actor, package_id)
     assert any(w["code"] == "MODEL_RESOLUTION_PENDING" for w in before["states"]["model"]["warnings"])
     async with unit_of_work(database_url) as uow:  # a config that the model's context cannot hold
@@ -142,7 +96,7 @@ async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_re
             uow, actor, PackageRef(package_id), {"config": {"maxSeqLength": 4096}}, expected_revision=before["revision"]
         )
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.progress, job.attempts, job.error_code) == ("SUCCEEDED", 1.0, 1, None)
     assert job.result is not None and job.result["contextLength"] == 2048
     after = await _draft_state(database_url, actor, package_id)
@@ -161,14 +115,14 @@ async def test_a_resolution_becomes_facts_and_revalidates_the_draft_without_a_re
 
 
 async def test_a_permanent_failure_fails_at_once_with_its_code_and_becomes_a_step_error(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
 
     async def not_found(_: JobContext) -> Outcome:
         raise IntegrationError("HUB_NOT_FOUND", "No model acme/tiny-llama on the Hub.")
 
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, not_found)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.error_code, job.attempts) == ("FAILED", "HUB_NOT_FOUND", 1)
     state = await _draft_state(database_url, actor, package_id)
     assert [e["code"] for e in state["states"]["model"]["errors"]] == ["HUB_NOT_FOUND"]
@@ -190,8 +144,8 @@ def sent() -> Iterator[list[tuple[uuid.UUID, str, int]]]:
 async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_attempt(
     database_url: str, sent: list[tuple[uuid.UUID, str, int]]
 ) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
     calls = 0
 
     async def unavailable(_: JobContext) -> Outcome:
@@ -200,20 +154,20 @@ async def test_transient_failures_requeue_with_backoff_then_fail_after_the_last_
         raise IntegrationError("HUB_RATE_LIMITED", "Too many requests.", transient=True, retry_after=2)
 
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, unavailable)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.attempts, job.error_code) == ("QUEUED", 1, "HUB_RATE_LIMITED")
     assert job.sent_at is not None and job.sent_at > utcnow() + timedelta(seconds=1)  # honours Retry-After
     assert sent[0] == (job_id, "RESOLVE_MODEL", 0) and sent[1][:2] == (job_id, "RESOLVE_MODEL")
     assert sent[1][2] >= 2000  # the retry's message is delayed by Retry-After
     for _ in range(2):
         await run_job(str(job_id), JobKind.RESOLVE_MODEL, unavailable)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.attempts, job.error_code, calls) == ("FAILED", 3, "HUB_RATE_LIMITED", 3)
 
 
 async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
     events = await _event_types(database_url, package_id)
     ran = False
@@ -226,12 +180,12 @@ async def test_a_duplicate_delivery_of_a_finished_job_does_nothing(database_url:
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, body)
     assert not ran
     assert await _event_types(database_url, package_id) == events
-    assert (await _job(database_url, job_id)).attempts == 1
+    assert (await job_row(database_url, job_id)).attempts == 1
 
 
 async def test_two_deliveries_of_one_job_at_the_same_time_run_it_once(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
     runs = 0
 
     async def body(_: JobContext) -> Outcome:
@@ -242,7 +196,7 @@ async def test_two_deliveries_of_one_job_at_the_same_time_run_it_once(database_u
 
     await asyncio.gather(*(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, body) for _ in range(3)))
     assert runs == 1
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.attempts, job.result) == ("SUCCEEDED", 1, {"ran": 1})
     assert (await _event_types(database_url, package_id)).count("JOB_FINISHED") == 1
 
@@ -250,8 +204,8 @@ async def test_two_deliveries_of_one_job_at_the_same_time_run_it_once(database_u
 async def test_concurrent_jobs_share_their_transactions_and_each_ends_once_with_its_own_outcome(
     database_url: str,
 ) -> None:
-    actor = await _actor(database_url)
-    made = [await _package_with_model(database_url, actor) for _ in range(6)]
+    actor = await new_actor(database_url)
+    made = [await package_with_model(database_url, actor) for _ in range(6)]
 
     async def body(context: JobContext) -> Outcome:
         await asyncio.sleep(0.01)
@@ -261,7 +215,7 @@ async def test_concurrent_jobs_share_their_transactions_and_each_ends_once_with_
 
     await asyncio.gather(*(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, body) for _, job_id in made))
     for index, (package_id, job_id) in enumerate(made):
-        job = await _job(database_url, job_id)
+        job = await job_row(database_url, job_id)
         if index == 0:
             assert (job.status, job.error_code, job.result) == ("FAILED", "HUB_NOT_FOUND", None)
         else:
@@ -282,17 +236,17 @@ async def _transactions(database_url: str, package_ids: list[uuid.UUID], event_t
 
 
 async def test_one_locked_job_row_does_not_hold_up_the_other_jobs_of_the_worker(database_url: str) -> None:
-    actor = await _actor(database_url)
-    (_, blocked_id), (_, free_id) = [await _package_with_model(database_url, actor) for _ in range(2)]
+    actor = await new_actor(database_url)
+    (_, blocked_id), (_, free_id) = [await package_with_model(database_url, actor) for _ in range(2)]
     async with unit_of_work(database_url) as holder:
         await holder.jobs.get(blocked_id, lock=True)  # e.g. a sweeper or a cancel holding the row
         kind = JobKind.DOWNLOAD_MODEL
         runs = [asyncio.create_task(run_job(str(job_id), kind, _empty)) for job_id in (blocked_id, free_id)]
         await asyncio.wait_for(runs[1], 10)  # the batch gave up on the lock and ran the free job alone
-        assert (await _job(database_url, free_id)).status == "SUCCEEDED"
+        assert (await job_row(database_url, free_id)).status == "SUCCEEDED"
         assert not runs[0].done()
     await asyncio.wait_for(runs[0], 10)  # the lock is gone: the blocked job runs too
-    assert (await _job(database_url, blocked_id)).status == "SUCCEEDED"
+    assert (await job_row(database_url, blocked_id)).status == "SUCCEEDED"
 
 
 async def _empty(_: JobContext) -> Outcome:
@@ -300,8 +254,8 @@ async def _empty(_: JobContext) -> Outcome:
 
 
 async def test_a_delivery_cancelled_while_its_claim_is_taken_gives_the_claim_back(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
     async with unit_of_work(database_url) as holder:
         await holder.jobs.get(job_id, lock=True)  # keeps the claim in flight
         delivery = asyncio.create_task(run_job(str(job_id), JobKind.DOWNLOAD_MODEL, _empty))
@@ -310,13 +264,13 @@ async def test_a_delivery_cancelled_while_its_claim_is_taken_gives_the_claim_bac
     with pytest.raises(asyncio.CancelledError):
         await delivery
     for _ in range(50):  # the claim commits once the lock is gone, then is given back
-        job = await _job(database_url, job_id)
+        job = await job_row(database_url, job_id)
         if job.status == "QUEUED":
             break
         await asyncio.sleep(0.05)
     assert (job.status, job.attempts) == ("QUEUED", 0)
     await run_job(str(job_id), JobKind.DOWNLOAD_MODEL, _empty)  # the redelivery runs it at once
-    assert ((await _job(database_url, job_id)).status, (await _job(database_url, job_id)).attempts) == (
+    assert ((await job_row(database_url, job_id)).status, (await job_row(database_url, job_id)).attempts) == (
         "SUCCEEDED",
         1,
     )
@@ -324,8 +278,8 @@ async def test_a_delivery_cancelled_while_its_claim_is_taken_gives_the_claim_bac
 
 
 async def test_a_stalled_worker_cannot_end_the_attempt_of_the_worker_that_took_over(database_url: str) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
     async with unit_of_work(database_url) as uow:
         first = await jobs.claim(uow, job_id, timedelta(seconds=30))
         assert first is not None
@@ -337,16 +291,19 @@ async def test_a_stalled_worker_cannot_end_the_attempt_of_the_worker_that_took_o
         assert second is not None and second.attempts == 2
     async with unit_of_work(database_url) as uow:  # the first worker wakes up and reports its outcome
         assert await jobs.conclude(uow, jobs.Ending.failed(first, "JOB_TIME_LIMIT", "Too slow.")) is None
-    assert ((await _job(database_url, job_id)).status, (await _job(database_url, job_id)).attempts) == ("RUNNING", 2)
+    assert ((await job_row(database_url, job_id)).status, (await job_row(database_url, job_id)).attempts) == (
+        "RUNNING",
+        2,
+    )
     async with unit_of_work(database_url) as uow:
         assert await jobs.conclude(uow, jobs.Ending.succeeded(second, {"ok": True})) is not None
-    done = await _job(database_url, job_id)
+    done = await job_row(database_url, job_id)
     assert (done.status, done.result, done.error_code) == ("SUCCEEDED", {"ok": True}, None)
 
 
 async def test_a_cancelled_retry_keeps_the_error_it_was_retrying_after(database_url: str) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
     async with unit_of_work(database_url) as uow:
         assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is not None
         await jobs.retry_later(uow, job_id, "HUB_UNAVAILABLE", "HTTP 503.", timedelta(seconds=0))
@@ -354,13 +311,13 @@ async def test_a_cancelled_retry_keeps_the_error_it_was_retrying_after(database_
         again = await jobs.claim(uow, job_id, timedelta(seconds=30))
         assert again is not None
         await jobs.conclude(uow, jobs.Ending.cancelled(again))
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.error_code, job.error_message) == ("CANCELLED", "HUB_UNAVAILABLE", "HTTP 503.")
 
 
 async def test_a_delayed_retry_whose_send_fails_keeps_its_backoff(database_url: str) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
 
     async def queue_down(batch: Sequence[tuple[uuid.UUID, str, int]]) -> None:
         raise ConnectionError(f"Redis is down; {len(batch)} messages not sent")
@@ -372,7 +329,7 @@ async def test_a_delayed_retry_whose_send_fails_keeps_its_backoff(database_url: 
             await jobs.retry_later(uow, job_id, "HUB_RATE_LIMITED", "Slow down.", timedelta(seconds=60))
     finally:
         set_job_sender(None)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert job.status == "QUEUED"
     assert job.sent_at is not None and job.sent_at > utcnow() + timedelta(seconds=50)  # not resent at once
 
@@ -380,8 +337,8 @@ async def test_a_delayed_retry_whose_send_fails_keeps_its_backoff(database_url: 
 async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over_once_it_stalls(
     database_url: str,
 ) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
     async with unit_of_work(database_url) as uow:
         assert await jobs.claim(uow, job_id, timedelta(seconds=30)) is not None  # the first worker
     async with unit_of_work(database_url) as uow:
@@ -390,13 +347,13 @@ async def test_a_running_job_is_left_alone_while_its_worker_beats_and_taken_over
             update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow() - timedelta(minutes=5))
         )
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)  # the redelivery after the first died
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.attempts) == ("SUCCEEDED", 2)
 
 
 async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_report(database_url: str) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
     async with unit_of_work(database_url) as uow:
         cancelled = await jobs.cancel(uow, actor, job_id)
     assert cancelled.status == "CANCELLED"
@@ -405,7 +362,7 @@ async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_r
             await jobs.cancel(uow, actor, job_id)
 
     async with unit_of_work(database_url) as uow:
-        job = await jobs.start(uow, actor, (await _job(database_url, job_id)).package_id, JobKind.RESOLVE_MODEL)
+        job = await jobs.start(uow, actor, (await job_row(database_url, job_id)).package_id, JobKind.RESOLVE_MODEL)
     started = asyncio.Event()
     stopped_by_cancel = False
 
@@ -426,34 +383,34 @@ async def test_cancel_stops_a_queued_job_at_once_and_a_running_one_at_its_next_r
     async with unit_of_work(database_url) as uow:
         await jobs.cancel(uow, actor, job.id)
     await asyncio.wait_for(running, 3)
-    finished = await _job(database_url, job.id)
+    finished = await job_row(database_url, job.id)
     assert finished.status == "CANCELLED" and stopped_by_cancel
     assert 0 < finished.progress < 1
 
 
 async def test_a_job_past_its_time_limit_fails_with_a_code(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRAINPACK_JOB_TIME_LIMIT_SECONDS", "0.3")
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
 
     async def forever(_: JobContext) -> Outcome:
         await asyncio.sleep(30)
         return Outcome(result={})
 
     await asyncio.wait_for(run_job(str(job_id), JobKind.RESOLVE_MODEL, forever), 5)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.error_code) == ("FAILED", "JOB_TIME_LIMIT")
 
 
 async def test_an_unexpected_error_fails_the_job_without_leaking_details(database_url: str) -> None:
-    actor = await _actor(database_url)
-    _, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    _, job_id = await package_with_model(database_url, actor)
 
     async def broken(_: JobContext) -> Outcome:
         raise KeyError("secret internals")
 
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, broken)
-    job = await _job(database_url, job_id)
+    job = await job_row(database_url, job_id)
     assert (job.status, job.error_code) == ("FAILED", "JOB_INTERNAL_ERROR")
     assert "secret" not in (job.error_message or "")
 
@@ -468,12 +425,12 @@ async def test_the_sweeper_sends_committed_jobs_that_were_never_sent(
     broker = redis_broker(Settings(redis_url=redis_url, queue_namespace=namespace))
     try:
         sweeper.use_sender(job_sender(broker))
-        actor = await _actor(database_url)
-        _, job_id = await _package_with_model(database_url, actor)  # no sender configured: left unsent
-        assert (await _job(database_url, job_id)).sent_at is None
+        actor = await new_actor(database_url)
+        _, job_id = await package_with_model(database_url, actor)  # no sender configured: left unsent
+        assert (await job_row(database_url, job_id)).sent_at is None
         sent = await sweeper.sweep_once()
         assert sent >= 1
-        job = await _job(database_url, job_id)
+        job = await job_row(database_url, job_id)
         assert job.sent_at is not None
         queued = broker.client.hvals(f"{namespace}:default.msgs")  # type: ignore[attr-defined]
         assert any(str(job_id).encode() in message for message in queued)
@@ -484,8 +441,8 @@ async def test_the_sweeper_sends_committed_jobs_that_were_never_sent(
 
 
 async def test_package_facts_are_kept_per_input(database_url: str) -> None:
-    actor = await _actor(database_url)
-    package_id, job_id = await _package_with_model(database_url, actor)
+    actor = await new_actor(database_url)
+    package_id, job_id = await package_with_model(database_url, actor)
     await run_job(str(job_id), JobKind.RESOLVE_MODEL, _resolved)
     async with unit_of_work(database_url) as uow:
         package = await uow.session.get(Package, package_id)
@@ -513,9 +470,9 @@ async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_uni
     """The worker's coalesced claims and endings are single statements that build their events in
     SQL; the one-by-one path builds them in Python. Both must leave the same trace, to the JSON
     text (a claim's progress 0.0 and a success's 1.0 stay floats)."""
-    actor = await _actor(database_url)
+    actor = await new_actor(database_url)
     (by_uow_package, by_uow), (batched_package, batched) = [
-        await _package_with_model(database_url, actor) for _ in range(2)
+        await package_with_model(database_url, actor) for _ in range(2)
     ]
     lease = timedelta(seconds=30)
     async with unit_of_work(database_url) as uow:
@@ -532,7 +489,7 @@ async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_uni
         await jobs.end_many(uow, [ending(claimed_by_uow)])
     ended = await jobs.end_batch(worker_database.job_batches(), [ending(claimed_batched)])
     assert set(ended) == {batched}
-    assert _comparable(await _job(database_url, by_uow)) == _comparable(await _job(database_url, batched))
+    assert _comparable(await job_row(database_url, by_uow)) == _comparable(await job_row(database_url, batched))
     for event_type in ("JOB_PROGRESS", "JOB_FINISHED"):
         [(uow_actor, uow_payload)] = await _job_events(database_url, by_uow_package, event_type)
         [(batch_actor, batch_payload)] = await _job_events(database_url, batched_package, event_type)
@@ -548,8 +505,8 @@ async def test_a_batched_step_writes_the_same_row_and_event_as_the_step_in_a_uni
 
 
 async def test_batched_steps_recover_from_a_database_that_dropped_their_connections(database_url: str) -> None:
-    actor = await _actor(database_url)
-    made = [await _package_with_model(database_url, actor) for _ in range(3)]
+    actor = await new_actor(database_url)
+    made = [await package_with_model(database_url, actor) for _ in range(3)]
     lease = timedelta(seconds=30)
     batches = worker_database.job_batches()
     assert await jobs.claim_batch(batches, [made[0][1]], lease)  # the pool now holds a connection
