@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,6 +22,7 @@ import dramatiq
 import structlog
 from dramatiq.common import compute_backoff
 
+from db.errors import unstorable
 from db.models import Job
 from trainpack.settings import Settings
 from workers.coalescing import Coalescer
@@ -65,7 +66,11 @@ class JobContext:
         return latest
 
 
-Body = Callable[[JobContext], Awaitable[Outcome]]
+Body = Callable[[JobContext], Coroutine[Any, Any, Outcome]]
+
+LEARNING_KINDS = frozenset({JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET})
+"""Kinds whose outcome teaches the package something: a failure of theirs becomes a step error."""
+UNSTORABLE = "JOB_OUTCOME_UNSTORABLE"
 
 # Dramatiq's own retries are off: the runner re-queues transient failures with backoff itself,
 # counting attempts on the job row, so a retry survives a worker restart. The job time limit is
@@ -93,14 +98,29 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
     if job is None:
         log.info("job skipped: finished, cancelled or running elsewhere", job_id=job_id)
         return
+    learns = kind in LEARNING_KINDS
+    if job.cancel_requested:  # asked to stop while its last worker was gone: nothing to run
+        await _end(jobs.Ending.cancelled(job))
+        return
+    if job.attempts > settings.job_max_attempts:
+        # Each earlier attempt died without an outcome (its worker killed, or the outcome lost):
+        # a re-send must not start it again and again.
+        message = f"The job was started {job.attempts - 1} times and never finished; it is not tried again."
+        await _end(jobs.Ending.failed(job, "JOB_ATTEMPTS_EXHAUSTED", message), failure_is_fact=learns)
+        return
     context = JobContext(job, settings)
-    reporting = _Reporting(context)
+    work = asyncio.create_task(body(context), name=f"job-{job_id}")
+    reporting = _Reporting(context, work)
     outcome: Outcome | None = None
     try:
         async with asyncio.timeout(settings.job_time_limit_seconds):
-            outcome = await body(context)
+            outcome = await work
     except Cancelled:
         await _end(jobs.Ending.cancelled(job))
+    except asyncio.CancelledError:
+        if _cancelled_from_outside():
+            raise
+        await _end(jobs.Ending.cancelled(job))  # a client cancelled; the body never asked itself
     except TimeoutError:
         context.cancel.set()
         message = f"The job ran past its time limit of {settings.job_time_limit_seconds:.0f} s."
@@ -116,13 +136,19 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         if context.cancel.is_set():
             await _end(jobs.Ending.cancelled(job))
         else:
-            await _end(jobs.Ending.succeeded(job, outcome.result), facts=outcome.facts)
+            await _end(jobs.Ending.succeeded(job, outcome.result), facts=outcome.facts, learns=learns)
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether the running delivery itself is being cancelled (worker shutdown), not only its body."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> None:
     job = context.job
     settings = context.settings
-    learns = kind in (JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET)
+    learns = kind in LEARNING_KINDS
     if error.transient and job.attempts < settings.job_max_attempts:
         backoff_ms = compute_backoff(
             job.attempts, factor=settings.job_min_backoff_ms, max_backoff=settings.job_max_backoff_ms, jitter=True
@@ -136,25 +162,47 @@ async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -
     await _end(jobs.Ending.failed(job, error.code, error.message), failure_is_fact=learns)
 
 
-async def _end(ending: jobs.Ending, *, facts: Mapping[str, Any] | None = None, failure_is_fact: bool = False) -> None:
-    """Record the outcome: with what it taught in a transaction of its own, else coalesced with others."""
-    if jobs.teaches(ending, facts, failure_is_fact):
-        async with unit_of_work() as uow:
-            await jobs.conclude(uow, ending, facts=facts, failure_is_fact=failure_is_fact)
-    else:
-        await _steps().endings.submit(ending)
+async def _end(
+    ending: jobs.Ending,
+    *,
+    facts: Mapping[str, Any] | None = None,
+    failure_is_fact: bool = False,
+    learns: bool = False,
+) -> None:
+    """Record the outcome: with what it taught in a transaction of its own, else coalesced with others.
+
+    An outcome the database refuses (text it cannot store, say) would fail the same way on every
+    delivery: the job ends FAILED instead, ``JOB_OUTCOME_UNSTORABLE``, a step error where the job
+    teaches the package (``learns``) rather than a check left pending for ever.
+    """
+    try:
+        if jobs.teaches(ending, facts, failure_is_fact):
+            async with unit_of_work() as uow:
+                await jobs.conclude(uow, ending, facts=facts, failure_is_fact=failure_is_fact)
+        else:
+            await _steps().endings.submit(ending)
+    except Exception as error:
+        if not unstorable(error) or (ending.failure is not None and ending.failure.code == UNSTORABLE):
+            raise
+        log.warning("job outcome could not be stored", job_id=str(ending.job_id), error=type(error).__name__)
+        message = "The job's result holds values the database cannot store; the job ended without it."
+        await _end(ending.failed_instead(UNSTORABLE, message), failure_is_fact=learns or failure_is_fact)
 
 
 class _Reporting:
-    """The job's progress reporter, started only if the job outlives one reporting interval."""
+    """The job's progress reporter, started only if the job outlives one reporting interval.
 
-    def __init__(self, context: JobContext) -> None:
+    A cancel it picks up stops ``work`` too, a heartbeat later: a body that never reports
+    progress (one long call) would otherwise not notice it until it ended by itself.
+    """
+
+    def __init__(self, context: JobContext, work: asyncio.Task[Outcome]) -> None:
         loop = asyncio.get_running_loop()
         self._task: asyncio.Task[None] | None = None
-        self._timer = loop.call_later(context.settings.job_progress_interval_seconds, self._start, context)
+        self._timer = loop.call_later(context.settings.job_progress_interval_seconds, self._start, context, work)
 
-    def _start(self, context: JobContext) -> None:
-        self._task = asyncio.get_running_loop().create_task(_report_loop(context))
+    def _start(self, context: JobContext, work: asyncio.Task[Outcome]) -> None:
+        self._task = asyncio.get_running_loop().create_task(_report_loop(context, work))
 
     async def stop(self) -> None:
         """Stop reporting (the outcome is recorded next)."""
@@ -222,7 +270,7 @@ async def _end_alone(ending: jobs.Ending) -> Job | None:
         return (await jobs.end_many(uow, [ending])).get(ending.job_id)
 
 
-async def _report_loop(context: JobContext) -> None:
+async def _report_loop(context: JobContext, work: asyncio.Task[Outcome]) -> None:
     """Write progress at most every interval, renew the lease, and pick up cancellation.
 
     Started once the job has run for one interval: a job that ends sooner never needs it.
@@ -240,6 +288,8 @@ async def _report_loop(context: JobContext) -> None:
                 log.warning("could not record job progress", job_id=str(context.job.id), error=repr(exc))
             else:
                 last_beat = time.monotonic()
-                if cancel:
-                    context.cancel.set()
+                if cancel and not context.cancel.is_set():
+                    context.cancel.set()  # a body that reports progress stops at its next report;
+                    # one that does not is stopped a heartbeat later
+                    asyncio.get_running_loop().call_later(settings.job_heartbeat_seconds, work.cancel)
         await asyncio.sleep(settings.job_progress_interval_seconds)

@@ -266,8 +266,12 @@ class DatasetProfiler:
         self._problems: list[DataProblem] = []
         self._problem_count = 0
         self._columns_truncated = False
+        # Column names as they arrive -> as stored: PostgreSQL cannot store NUL or a lone
+        # surrogate, so such names are cleaned like sample text (``_clean``). Usually identical.
+        self._names: dict[str, str] = {}
+        self._renamed = False
         for name in columns:
-            self._add_column(name)
+            self._add_column(self._stored_name(name))
 
     @property
     def rows(self) -> int:
@@ -278,13 +282,16 @@ class DatasetProfiler:
         """Record a malformed line (it is not a row)."""
         self._problem_count += 1
         if len(self._problems) < MAX_PROBLEMS:
-            self._problems.append(DataProblem(line, code, message))
+            self._problems.append(DataProblem(line, code, _clean(message)))
 
     def row(self, line: int, values: Mapping[str, object]) -> None:
         """Profile one row: a mapping of column name to a JSON-like value."""
+        names = self._names
         for name in values:
-            if name not in self._columns:
-                self._add_column(name)
+            if name not in names:
+                self._add_column(self._stored_name(name))
+        if self._renamed:
+            values = {names[name]: value for name, value in values.items()}
         row_tokens = 0
         for name, column in self._columns.items():
             value = values.get(name)
@@ -315,6 +322,14 @@ class DatasetProfiler:
             column_gaps={name: tuple(column.gaps) for name, column in self._columns.items() if column.gaps},
             columns_truncated=self._columns_truncated,
         )
+
+    def _stored_name(self, name: str) -> str:
+        """The storable form of a column name, remembered for the rows to come."""
+        stored = self._names.get(name)
+        if stored is None:
+            stored = self._names[name] = _clean(name)
+            self._renamed = self._renamed or stored != name
+        return stored
 
     def _add_column(self, name: str) -> None:
         if name in self._columns:

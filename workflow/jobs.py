@@ -178,6 +178,10 @@ class Ending:
         """Stopped because a client cancelled it."""
         return cls(job.id, job.attempts, JobStatus.CANCELLED, "Cancelled")
 
+    def failed_instead(self, code: str, message: str) -> Ending:
+        """The same attempt, ended as a failure instead (its own outcome could not be recorded)."""
+        return Ending(self.job_id, self.attempt, JobStatus.FAILED, message, failure=Failure(code, message))
+
     def row(self) -> JobEnd:
         """The job row's final values."""
         code, message = (self.failure.code, self.failure.message) if self.failure else (None, None)
