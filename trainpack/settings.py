@@ -90,6 +90,14 @@ class Settings(BaseSettings):
         default=1000, description="Dramatiq: out of a million broker commands, how many also run its maintenance."
     )
     upload_max_bytes: int = Field(default=100_000_000, description="Largest dataset file accepted by upload.")
+    profile_max_bytes: int = Field(
+        default=2_000_000_000,
+        description="Most bytes of data one dataset profile reads (a text file's size, what a Parquet file"
+        " decompresses into); a larger dataset fails with DATASET_TOO_LARGE.",
+    )
+    profile_max_rows: int = Field(
+        default=10_000_000, description="Most rows one dataset profile reads; more fail with DATASET_TOO_LARGE."
+    )
 
 
 def load_settings() -> Settings:

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, cast
 
+from db.models import Upload
 from workers.database import unit_of_work
-from workers.integrations.dataset_files import profile_file
+from workers.integrations.dataset_files import Limits, profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
 from workers.integrations.local_paths import confined
@@ -28,15 +29,11 @@ async def _profile(context: JobContext) -> Outcome:
     spec = context.job.input
     settings = context.settings
     context.progress(0.05, "Fetching the data")
+    limits = Limits(settings.profile_max_bytes, settings.profile_max_rows)
     if spec["source"] == "UPLOAD":
-        async with unit_of_work() as uow:
-            upload = await uow.uploads.get(context.job.organisation_id, uuid.UUID(spec["uploadId"]))
-        if upload is None:
-            raise IntegrationError("UPLOAD_NOT_FOUND", f"No upload with id {spec['uploadId']!r} was found.")
+        upload = await _upload(context.job.organisation_id, spec["uploadId"])
         context.progress(0.2, f"Profiling {upload.filename}")
-        found = await asyncio.to_thread(
-            _profile_bytes, upload.content, upload.format, settings.upload_max_bytes, context.cancel
-        )
+        found = await asyncio.to_thread(_profile_bytes, upload.content, upload.format, limits, context.cancel)
     elif spec["source"] == "HUB":
         fetched = await asyncio.to_thread(
             fetch_hub_dataset,
@@ -50,29 +47,53 @@ async def _profile(context: JobContext) -> Outcome:
         )
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
         found = await asyncio.to_thread(
-            profile_file, fetched.path, cast(FileFormat, fetched.format), cancel=context.cancel
+            profile_file,
+            fetched.path,
+            cast(FileFormat, fetched.format),
+            max_bytes=limits.max_bytes,
+            max_rows=limits.max_rows,
+            cancel=context.cancel,
         )
     else:
-        found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, context.cancel)
+        found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, limits, context.cancel)
     return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
 
 
-def _profile_bytes(content: bytes, fmt: str, max_bytes: int, cancel: threading.Event) -> DatasetProfile:
+async def _upload(organisation_id: uuid.UUID, upload_id: str) -> Upload:
+    """The organisation's upload named in the source (an id that is no upload's is not found)."""
+    try:
+        key = uuid.UUID(upload_id)
+    except ValueError:
+        key = None
+    found = None
+    if key is not None:
+        async with unit_of_work() as uow:
+            found = await uow.uploads.get(organisation_id, key)
+    if found is None:
+        raise IntegrationError("UPLOAD_NOT_FOUND", f"No upload with id {upload_id!r} was found.")
+    return found
+
+
+def _profile_bytes(content: bytes, fmt: str, limits: Limits, cancel: threading.Event) -> DatasetProfile:
     """Profile an upload's bytes (through a temporary file: the profiler streams from disk)."""
     with tempfile.TemporaryDirectory(prefix="trainpack-upload-") as folder:
         path = Path(folder) / "data"
         path.write_bytes(content)
-        return profile_file(path, cast(FileFormat, fmt), max_bytes=max_bytes, cancel=cancel)
+        return profile_file(
+            path, cast(FileFormat, fmt), max_bytes=limits.max_bytes, max_rows=limits.max_rows, cancel=cancel
+        )
 
 
-def _profile_local(location: str, roots: Sequence[Path], cancel: threading.Event) -> DatasetProfile:
+def _profile_local(location: str, roots: Sequence[Path], limits: Limits, cancel: threading.Event) -> DatasetProfile:
     fmt = local_file_format(location)
     if fmt is None:
         raise IntegrationError("DATASET_FORMAT_INVALID", "A local dataset must be a .jsonl, .csv or .parquet file.")
     path = confined(location, roots)
     if not path.is_file():
         raise IntegrationError("LOCAL_PATH_NOT_FOUND", f"No file at {location!r}.")
-    return profile_file(path, cast(FileFormat, fmt), cancel=cancel)
+    return profile_file(
+        path, cast(FileFormat, fmt), max_bytes=limits.max_bytes, max_rows=limits.max_rows, cancel=cancel
+    )
 
 
 profile = job_actor(JobKind.PROFILE_DATASET, _profile)

@@ -28,6 +28,7 @@ PROFILE_VERSION = 1
 SAMPLE_ROWS = 5
 SAMPLE_TEXT_CHARS = 200
 SAMPLE_LIST_ITEMS = 10
+SAMPLE_DEPTH = 16  # deeper values are shown as "…": a sample is for reading, and jsonb's depth is bounded
 MAX_PROBLEMS = 100
 MAX_GAP_LINES = 10
 # Beyond this many distinct columns (JSONL rows with ever-new keys) new keys are ignored and the
@@ -378,8 +379,11 @@ def _inspect(value: object) -> tuple[Kind | Literal["malformed"] | None, int | N
     return "string", approximate_tokens(str(value))
 
 
-def _sample_value(value: object) -> JsonValue:
-    """A JSON-safe, shortened copy: long text and lists cut, non-finite numbers and other types as text."""
+def _sample_value(value: object, depth: int = 0) -> JsonValue:
+    """A JSON-safe, shortened copy: long text and lists cut, nesting cut at ``SAMPLE_DEPTH``,
+    non-finite numbers and other types as text."""
+    if depth >= SAMPLE_DEPTH and isinstance(value, Mapping | list | tuple):
+        return "…"
     if isinstance(value, bytes | bytearray):
         value = value.decode("utf-8", "replace")
     if value is None or isinstance(value, bool | int):
@@ -389,9 +393,9 @@ def _sample_value(value: object) -> JsonValue:
     if isinstance(value, str):
         return _clean(value[:SAMPLE_TEXT_CHARS] + "…" if len(value) > SAMPLE_TEXT_CHARS else value)
     if isinstance(value, Mapping):
-        return {_clean(str(key)): _sample_value(item) for key, item in value.items()}
+        return {_clean(str(key)): _sample_value(item, depth + 1) for key, item in value.items()}
     if isinstance(value, Sequence):
-        items = [_sample_value(item) for item in value[:SAMPLE_LIST_ITEMS]]
+        items = [_sample_value(item, depth + 1) for item in value[:SAMPLE_LIST_ITEMS]]
         if len(value) > SAMPLE_LIST_ITEMS:
             items.append(f"… {len(value) - SAMPLE_LIST_ITEMS} more")
         return items

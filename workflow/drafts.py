@@ -34,10 +34,10 @@ from workflow.fact_store import facts_for
 from workflow.facts import Facts
 from workflow.issues import Issue, Severity
 from workflow.jobs import schedule_needed
-from workflow.naming import auto_name, first_free
+from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
-from workflow.steps import Block, ConfigStepData, Step, parse_patch
+from workflow.steps import Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
 
@@ -373,8 +373,9 @@ async def _follow_auto_name(
     if package.name_is_custom:
         return
     created_on = package.created_at.date()
-    wanted = auto_name(after.content, created_on)
-    if wanted == auto_name(before.content, created_on) and package.name.startswith(wanted):
+    names = await upload_names(uow, package.organisation_id, before.content, after.content)
+    wanted = auto_name(after.content, created_on, names)
+    if wanted == auto_name(before.content, created_on, names) and package.name.startswith(wanted):
         return
     await uow.packages.lock_names(package.organisation_id)
     taken = await uow.packages.names_starting_with(package.organisation_id, wanted)
@@ -383,6 +384,14 @@ async def _follow_auto_name(
     if name != package.name:
         events.add(EventType.PACKAGE_RENAMED, package.id, name=name, previousName=package.name, automatic=True)
         package.name = name
+
+
+async def upload_names(uow: UnitOfWork, organisation_id: uuid.UUID, *contents: PackageContent) -> dict[str, str]:
+    """File names of the uploads automatic names are made from (no query when there are none)."""
+    ids = {upload_id for content in contents if (upload_id := naming_upload(content)) is not None}
+    if not ids:
+        return {}
+    return await uow.uploads.filenames(organisation_id, [uuid.UUID(upload_id) for upload_id in ids])
 
 
 async def _finish(

@@ -6,7 +6,7 @@ The name follows the selections until the user sets one; collisions get ``-2``, 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date
 
 from workflow.steps import PackageContent
@@ -25,13 +25,24 @@ def _last_segment(reference: str) -> str:
     return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
-def auto_name(content: PackageContent, created_on: date) -> str:
-    """The name the selections imply, or a readable placeholder before anything is chosen."""
+def naming_upload(content: PackageContent) -> str | None:
+    """The upload the name would be made from (the first dataset source's), if any: the name
+    uses its file name, which the caller looks up."""
+    sources = content.dataset.sources or []
+    return sources[0].upload_id if sources and not (sources[0].repo_id or sources[0].path) else None
+
+
+def auto_name(content: PackageContent, created_on: date, upload_names: Mapping[str, str] | None = None) -> str:
+    """The name the selections imply, or a readable placeholder before anything is chosen.
+
+    An uploaded dataset is named by its file name without the extension (``upload_names``: upload
+    id to file name), never by its id.
+    """
     model = content.model
     model_ref = model.path if model.source == "LOCAL" else model.repo_id
     sources = content.dataset.sources or []
     first = sources[0] if sources else None
-    dataset_ref = (first.repo_id or first.path or first.upload_id) if first else None
+    dataset_ref = (first.repo_id or first.path or _upload_label(first.upload_id, upload_names)) if first else None
     parts = [
         slugify(_last_segment(model_ref)) if model_ref else "",
         slugify(content.config.method) if content.config.method else "",
@@ -40,6 +51,16 @@ def auto_name(content: PackageContent, created_on: date) -> str:
     stem = "-".join(part for part in parts if part) or PLACEHOLDER
     suffix = created_on.strftime("%Y%m%d")
     return f"{stem[: MAX_NAME_LENGTH - len(suffix) - 5].strip('-')}-{suffix}"
+
+
+def _upload_label(upload_id: str | None, names: Mapping[str, str] | None) -> str | None:
+    if upload_id is None:
+        return None
+    filename = (names or {}).get(upload_id)
+    if not filename:
+        return "upload"
+    stem, dot, _ = filename.rpartition(".")
+    return stem if dot and stem else filename
 
 
 def first_free(base: str, taken: Collection[str]) -> str:

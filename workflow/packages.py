@@ -10,7 +10,7 @@ from db.models import Package, Version
 from db.uow import UnitOfWork
 from workflow import machine
 from workflow.access import Actor, Scope
-from workflow.drafts import utcnow
+from workflow.drafts import upload_names, utcnow
 from workflow.errors import NameTakenError, NotFoundError, OperationRefusedError, ValidationFailedError
 from workflow.events import EventBatch, EventType
 from workflow.facts import NO_FACTS
@@ -58,7 +58,7 @@ async def create(
             raise NameTakenError(name)
         package.name = name
     else:
-        wanted = auto_name(state.content, now.date())
+        wanted = auto_name(state.content, now.date(), await upload_names(uow, actor.organisation_id, state.content))
         package.name = first_free(wanted, await uow.packages.names_starting_with(actor.organisation_id, wanted))
     version = Version(
         id=uuid.uuid4(),

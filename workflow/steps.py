@@ -8,12 +8,14 @@ time, and refuse the save; range and cross-field rules never refuse a save.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from workflow.errors import ValidationFailedError
 from workflow.issues import Issue, IssueCode
@@ -96,6 +98,7 @@ class ConfigStepData(Block):
 
 
 DatasetFormat = Literal["CHAT", "INSTRUCTION", "COMPLETION", "PREFERENCE"]
+UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
 class DatasetSource(Block):
@@ -111,6 +114,14 @@ class DatasetSource(Block):
     column_mapping: dict[str, str] | None = None
     weight: float | None = None
     max_samples: int | None = None
+
+    @field_validator("upload_id")
+    @classmethod
+    def _upload_id_is_an_id(cls, value: str | None) -> str | None:
+        """An upload is named by the id ``uploadDataset`` returned; anything else can never resolve."""
+        if value is not None and not UPLOAD_ID.fullmatch(value):
+            raise PydanticCustomError("upload_id_invalid", "Must be the id uploadDataset returned (a UUID).")
+        return value
 
 
 class EvalSettings(Block):
@@ -188,6 +199,7 @@ class PackageContent(BaseModel):
 _SHAPE_CODES = {
     "extra_forbidden": IssueCode.UNKNOWN_FIELD,
     "literal_error": IssueCode.INVALID_CHOICE,
+    "upload_id_invalid": IssueCode.UPLOAD_ID_INVALID,
 }
 
 

@@ -248,6 +248,13 @@ class UploadRepository:
         )
         return upload
 
+    async def filenames(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[str, str]:
+        """The file names of the organisation's uploads among ``ids``, by id (as step data writes it)."""
+        rows = await self._session.execute(
+            select(Upload.id, Upload.filename).where(Upload.organisation_id == organisation_id, Upload.id.in_(ids))
+        )
+        return {str(upload_id): filename for upload_id, filename in rows}
+
     async def by_ids(self, organisation_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Upload]:
         """Uploads among ``ids`` of the organisation, without their content (for listings)."""
         rows = await self._session.scalars(

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import issue_token
+from tests.support.flows import upload_dataset
 from tests.support.graphql import Api
 from tests.support.hub_standin import HubStandin
 from tests.support.job_stack import complete, new_package, save, view, wait_for_jobs, worker_env, worker_process
@@ -39,10 +39,6 @@ mutation ($input: StartJobInput!) { startJob(input: $input) {
 CANCEL = """
 mutation ($input: JobInput!) { cancelJob(input: $input) {
   __typename ... on JobUpdated { job { id status cancelRequested } } ... on UserError { code message } } }
-"""
-UPLOAD = """
-mutation ($file: Upload!) { uploadDataset(file: $file) {
-  __typename ... on DatasetUploaded { upload { id format sizeBytes } } ... on UserError { code message } } }
 """
 JOB_EVENTS = """
 subscription ($jobId: ID!) { jobEvents(jobId: $jobId) { status progress message finished } }
@@ -86,21 +82,6 @@ def _state(package: dict[str, Any], step: str) -> dict[str, Any]:
     return state
 
 
-async def _upload(stack: Stack, token: str, name: str, content: bytes) -> str:
-    operations = json.dumps({"query": UPLOAD, "variables": {"file": None}})
-    async with httpx.AsyncClient(timeout=30) as client:
-        response = await client.post(
-            stack.server.graphql_url,
-            headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
-            data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
-            files={"0": (name, content, "application/octet-stream")},
-        )
-    body = response.json()["data"]["uploadDataset"]
-    assert body["__typename"] == "DatasetUploaded", body
-    upload_id: str = body["upload"]["id"]
-    return upload_id
-
-
 async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_numbers(
     stack: Stack, database_url: str
 ) -> None:
@@ -129,7 +110,7 @@ async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_
 
             good = {"prompt": "Say hi", "completion": "hi"}
             broken = b"\n".join([json.dumps(good).encode(), json.dumps(good).encode(), b'{"prompt": "oops"', b""])
-            upload_id = await _upload(stack, token, "train.jsonl", broken)
+            upload_id = await upload_dataset(stack.server.graphql_url, token, "train.jsonl", broken)
             source = {"source": "UPLOAD", "uploadId": upload_id, "format": "INSTRUCTION"}
             source["columnMapping"] = {"prompt": "prompt", "completion": "completion"}  # type: ignore[assignment]
             saved = await save(api, package_id, done["revision"], {"dataset": {"sources": [source]}})
@@ -141,7 +122,7 @@ async def test_model_resolution_feeds_steps_and_an_upload_is_profiled_with_line_
             revision = (await view(api, package_id))["draft"]["revision"]
 
             fixed = b"\n".join(json.dumps(good).encode() for _ in range(3)) + b"\n"
-            fixed_id = await _upload(stack, token, "train.jsonl", fixed)
+            fixed_id = await upload_dataset(stack.server.graphql_url, token, "train.jsonl", fixed)
             saved = await save(api, package_id, revision, {"dataset": {"sources": [{**source, "uploadId": fixed_id}]}})
             await wait_for_jobs(api, package_id, "PROFILE_DATASET", 2)
             revision = (await view(api, package_id))["draft"]["revision"]

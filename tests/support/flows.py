@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import httpx
 
 from tests.support import documents as docs
 from tests.support.content import STEP_NAMES, VALID_STEPS
@@ -70,3 +73,25 @@ async def node(api: Api, object_id: str) -> dict[str, Any] | None:
     """The package view of ``node(id)``."""
     result: dict[str, Any] | None = (await api.execute(docs.PACKAGE, id=object_id))["node"]
     return result
+
+
+UPLOAD = """
+mutation ($file: Upload!) { uploadDataset(file: $file) {
+  __typename ... on DatasetUploaded { upload { id format sizeBytes } } ... on UserError { code message } } }
+"""
+
+
+async def upload_dataset(graphql_url: str, token: str, name: str, content: bytes) -> str:
+    """Upload a dataset file by the GraphQL multipart request; its upload id."""
+    operations = json.dumps({"query": UPLOAD, "variables": {"file": None}})
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(
+            graphql_url,
+            headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
+            data={"operations": operations, "map": json.dumps({"0": ["variables.file"]})},
+            files={"0": (name, content, "application/octet-stream")},
+        )
+    body = response.json()["data"]["uploadDataset"]
+    assert body["__typename"] == "DatasetUploaded", body
+    upload_id: str = body["upload"]["id"]
+    return upload_id

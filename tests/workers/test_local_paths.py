@@ -10,6 +10,7 @@ import pytest
 from tests.support.model_files import tiny_llama
 from trainpack.settings import load_settings
 from workers.datasets import _profile_local
+from workers.integrations.dataset_files import Limits
 from workers.integrations.errors import IntegrationError
 from workers.integrations.local_models import resolve_local_model
 from workers.integrations.local_paths import confined
@@ -69,10 +70,10 @@ def test_a_root_that_only_shares_a_name_prefix_does_not_cover_its_neighbour(tmp_
 
 def test_a_local_dataset_outside_the_roots_is_never_read(folders: tuple[Path, Path]) -> None:
     root, outside = folders
-    profile = _profile_local(str(root / "data.csv"), [root], threading.Event())
+    profile = _profile_local(str(root / "data.csv"), [root], Limits(), threading.Event())
     assert profile.rows == 2
     with pytest.raises(IntegrationError) as caught:
-        _profile_local(str(outside / "data.csv"), [root], threading.Event())
+        _profile_local(str(outside / "data.csv"), [root], Limits(), threading.Event())
     assert caught.value.code == "LOCAL_PATH_FORBIDDEN"
 
 

@@ -284,7 +284,7 @@ def test_to_facts() -> None:
 
 INSTRUCTION = {
     "source": "UPLOAD",
-    "uploadId": "up_1",
+    "uploadId": "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11",
     "format": "INSTRUCTION",
     "columnMapping": {"prompt": "instruction", "completion": "output"},
 }

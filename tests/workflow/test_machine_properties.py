@@ -106,7 +106,7 @@ VALID_BLOCKS: dict[Step, list[dict[str, Any]]] = {
             "sources": [
                 {
                     "source": "UPLOAD",
-                    "uploadId": "up_1",
+                    "uploadId": "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11",
                     "format": "PREFERENCE",
                     "columnMapping": {"prompt": "p", "chosen": "c", "rejected": "r"},
                 }

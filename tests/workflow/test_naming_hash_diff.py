@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from workflow.diff import ChangeKind, FieldChange, diff_content
 from workflow.hashing import canonical_json, content_hash
-from workflow.naming import MAX_NAME_LENGTH, auto_name, first_free, name_problem, slugify
+from workflow.naming import MAX_NAME_LENGTH, auto_name, first_free, name_problem, naming_upload, slugify
 from workflow.steps import (
     STEP_ORDER,
     ConfigStepData,
@@ -63,10 +63,6 @@ def content(raw: dict[str, Any]) -> PackageContent:
             "my-model-full-20260126",
         ),
         (
-            {"dataset": {"sources": [{"source": "UPLOAD", "uploadId": "Support Tickets.jsonl"}]}},
-            "support-tickets-jsonl-20260126",
-        ),
-        (
             {"dataset": {"sources": [{"repoId": "a/first"}, {"repoId": "b/second"}]}, "config": {"method": "LORA"}},
             "lora-first-20260126",
         ),
@@ -74,6 +70,24 @@ def content(raw: dict[str, Any]) -> PackageContent:
 )
 def test_auto_name_follows_the_selections(raw: dict[str, Any], expected: str) -> None:
     assert auto_name(content(raw), DAY) == expected
+
+
+UPLOAD_ID = "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11"
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({UPLOAD_ID: "Support Tickets.jsonl"}, "support-tickets-20260126"),
+        ({UPLOAD_ID: "data.v2.csv"}, "data-v2-20260126"),
+        ({UPLOAD_ID: "README"}, "readme-20260126"),
+        ({}, "upload-20260126"),
+    ],
+)
+def test_auto_name_of_an_upload_uses_its_file_name_never_its_id(names: dict[str, str], expected: str) -> None:
+    raw = {"dataset": {"sources": [{"source": "UPLOAD", "uploadId": UPLOAD_ID}]}}
+    assert naming_upload(content(raw)) == UPLOAD_ID
+    assert auto_name(content(raw), DAY, names) == expected
 
 
 def test_auto_name_uses_the_creation_date() -> None:
@@ -378,18 +392,18 @@ def test_a_list_of_strings_is_compared_as_a_whole() -> None:
 
 def test_sources_are_compared_by_index() -> None:
     alpaca = {"source": "HUB", "repoId": "tatsu-lab/alpaca", "format": "INSTRUCTION"}
-    chat = {"source": "UPLOAD", "uploadId": "up_1"}
+    chat = {"source": "UPLOAD", "uploadId": "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11"}
     before = {"dataset": {"sources": [alpaca]}}
     after = {"dataset": {"sources": [{**alpaca, "format": "CHAT", "columnMapping": {"messages": "m"}}, chat]}}
     assert changes(before, after) == [
         ("dataset.sources[0].format", ChangeKind.CHANGED, "INSTRUCTION", "CHAT"),
         ("dataset.sources[0].columnMapping.messages", ChangeKind.ADDED, None, "m"),
         ("dataset.sources[1].source", ChangeKind.ADDED, None, "UPLOAD"),
-        ("dataset.sources[1].uploadId", ChangeKind.ADDED, None, "up_1"),
+        ("dataset.sources[1].uploadId", ChangeKind.ADDED, None, "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11"),
     ]
     assert changes(after, {"dataset": {"sources": [after["dataset"]["sources"][0]]}}) == [
         ("dataset.sources[1].source", ChangeKind.REMOVED, "UPLOAD", None),
-        ("dataset.sources[1].uploadId", ChangeKind.REMOVED, "up_1", None),
+        ("dataset.sources[1].uploadId", ChangeKind.REMOVED, "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11", None),
     ]
 
 

@@ -320,7 +320,7 @@ ROLES = {
 
 
 def _source(fmt: str, mapping: dict[str, str] | None) -> dict[str, Any]:
-    source: dict[str, Any] = {"source": "UPLOAD", "uploadId": "up_1", "format": fmt}
+    source: dict[str, Any] = {"source": "UPLOAD", "uploadId": "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11", "format": fmt}
     if mapping is not None:
         source["columnMapping"] = mapping
     return source

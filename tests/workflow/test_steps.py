@@ -53,7 +53,12 @@ FULL_CONTENT: dict[str, dict[str, Any]] = {
                 "weight": 1.0,
                 "maxSamples": 1000,
             },
-            {"source": "UPLOAD", "uploadId": "up_123", "format": "CHAT", "columnMapping": {"messages": "messages"}},
+            {
+                "source": "UPLOAD",
+                "uploadId": "0b7c3f0e-3c4e-4b8e-9a53-2f1f6f0a7d11",
+                "format": "CHAT",
+                "columnMapping": {"messages": "messages"},
+            },
         ],
         "eval": {"mode": "FRACTION", "fraction": 0.1},
     },

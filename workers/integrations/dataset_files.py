@@ -11,10 +11,12 @@ import codecs
 import csv
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workers.integrations.errors import Cancelled, IntegrationError
@@ -27,9 +29,27 @@ FileFormat = Literal["JSONL", "CSV", "PARQUET"]
 
 # How often (in rows) a running profile looks at its cancel flag.
 CANCEL_CHECK_ROWS = 1000
-PARQUET_BATCH_ROWS = 1024
+# Parquet rows are read a few at a time: each batch is measured before it becomes Python values,
+# so a value that decompresses into megabytes is counted against the limit, not materialised.
+PARQUET_BATCH_ROWS = 64
 _PARQUET_MAGIC = b"PAR1"
 _BOM = codecs.BOM_UTF8
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much data one profile reads: bytes of data (a text file's size, what a Parquet file
+    decompresses into) and rows; past either the file is refused as ``DATASET_TOO_LARGE``."""
+
+    max_bytes: int | None = None
+    max_rows: int | None = None
+
+    def check_rows(self, rows: int) -> None:
+        """Refuse the file once it has more than ``max_rows`` rows."""
+        if self.max_rows is not None and rows > self.max_rows:
+            raise IntegrationError(
+                "DATASET_TOO_LARGE", f"The dataset has more than {self.max_rows:,} rows, the most a profile reads."
+            )
 
 
 def profile_file(
@@ -37,10 +57,12 @@ def profile_file(
     fmt: FileFormat,
     *,
     max_bytes: int | None = None,
+    max_rows: int | None = None,
     cancel: threading.Event | None = None,
 ) -> DatasetProfile:
     """Profile ``path`` as ``fmt``; raises ``IntegrationError`` when the file as a whole is
-    unusable and ``Cancelled`` once ``cancel`` is set."""
+    unusable or over the limits, and ``Cancelled`` once ``cancel`` is set."""
+    limits = Limits(max_bytes, max_rows)
     try:
         size = path.stat().st_size
     except OSError as error:
@@ -53,16 +75,16 @@ def profile_file(
         raise IntegrationError("DATASET_EMPTY", "The dataset file is empty.")
     try:
         if fmt == "PARQUET":
-            return _profile_parquet(path, cancel)
+            return _profile_parquet(path, cancel, limits)
         _refuse_parquet_as_text(path, fmt)
         if fmt == "CSV":
-            return _profile_csv(path, cancel)
-        return _profile_jsonl(path, cancel)
+            return _profile_csv(path, cancel, limits)
+        return _profile_jsonl(path, cancel, limits)
     except OSError as error:
         raise IntegrationError("DATASET_UNREADABLE", f"The dataset file cannot be read: {error}.") from error
 
 
-def _profile_jsonl(path: Path, cancel: threading.Event | None) -> DatasetProfile:
+def _profile_jsonl(path: Path, cancel: threading.Event | None, limits: Limits) -> DatasetProfile:
     profiler = DatasetProfiler()
     lines = 0
     with path.open("rb") as file:
@@ -81,10 +103,14 @@ def _profile_jsonl(path: Path, cancel: threading.Event | None) -> DatasetProfile
                     number, "DATASET_LINE_INVALID_JSON", f"not valid JSON ({error.msg} at column {error.colno})"
                 )
                 continue
+            except RecursionError:
+                profiler.problem(number, "DATASET_LINE_TOO_DEEP", "nested too deeply to be read")
+                continue
             if not isinstance(value, dict):
                 profiler.problem(number, "DATASET_LINE_NOT_OBJECT", f"a JSON {_json_type(value)}, not an object")
                 continue
             profiler.row(number, value)
+            limits.check_rows(profiler.rows)
     if lines == 0:
         raise IntegrationError("DATASET_EMPTY", "The dataset file has only blank lines.")
     profile = profiler.profile()
@@ -97,11 +123,12 @@ def _profile_jsonl(path: Path, cancel: threading.Event | None) -> DatasetProfile
     return profile
 
 
-def _profile_csv(path: Path, cancel: threading.Event | None) -> DatasetProfile:
+def _profile_csv(path: Path, cancel: threading.Event | None, limits: Limits) -> DatasetProfile:
     with path.open("r", encoding="utf-8-sig", newline="") as file:
-        reader = csv.reader(file)
+        # Strict: a quote left open would otherwise silently swallow every line after it.
+        reader = csv.reader(file, strict=True)
         try:
-            return _read_csv(reader, cancel)
+            return _read_csv(reader, cancel, limits)
         except UnicodeDecodeError as error:
             raise IntegrationError(
                 "DATASET_ENCODING_INVALID",
@@ -109,7 +136,7 @@ def _profile_csv(path: Path, cancel: threading.Event | None) -> DatasetProfile:
             ) from error
 
 
-def _read_csv(reader: CsvReader, cancel: threading.Event | None) -> DatasetProfile:
+def _read_csv(reader: CsvReader, cancel: threading.Event | None, limits: Limits) -> DatasetProfile:
     """Records with the physical line each starts on (``line_num`` counts lines, so a quoted
     field spanning lines moves it by more than one); blank lines are skipped."""
     profiler: DatasetProfiler | None = None
@@ -124,6 +151,14 @@ def _read_csv(reader: CsvReader, cancel: threading.Event | None) -> DatasetProfi
         except csv.Error as error:
             if profiler is None or reader.line_num < start:
                 raise IntegrationError("DATASET_FORMAT_INVALID", f"line {start}: not valid CSV ({error}).") from error
+            if reader.line_num > start and str(error) == "unexpected end of data":
+                swallowed = reader.line_num - start
+                message = (
+                    f"a quoted field opened here is never closed: the {swallowed:,} line{'s' if swallowed != 1 else ''}"
+                    " after it were read as part of it, not as rows"
+                )
+                profiler.problem(start, "DATASET_ROW_INVALID_CSV", message)
+                continue
             profiler.problem(start, "DATASET_ROW_INVALID_CSV", f"not valid CSV ({error})")
             continue
         if not fields:
@@ -144,6 +179,7 @@ def _read_csv(reader: CsvReader, cancel: threading.Event | None) -> DatasetProfi
             )
             continue
         profiler.row(start, dict(zip(columns, fields, strict=True)))
+        limits.check_rows(profiler.rows)
     if profiler is None:
         raise IntegrationError("DATASET_EMPTY", "The CSV file has only blank lines.")
     return profiler.profile()
@@ -162,18 +198,32 @@ def _header_names(header: list[str]) -> list[str]:
     return names
 
 
-def _profile_parquet(path: Path, cancel: threading.Event | None) -> DatasetProfile:
+def _profile_parquet(path: Path, cancel: threading.Event | None, limits: Limits) -> DatasetProfile:
     try:
-        parquet = pq.ParquetFile(path)
+        schema = pq.read_schema(path)
+        # Text columns stay dictionary-encoded when read: a value repeated a million times is one
+        # copy in memory, and its length is counted once per row before anything is materialised.
+        text_columns = [field.name for field in schema if _is_text(field.type)]
+        parquet = pq.ParquetFile(path, read_dictionary=text_columns)
     except (pa.ArrowException, ValueError) as error:
         raise IntegrationError(
             "DATASET_FORMAT_INVALID", f"The file is not a readable Parquet file: {error}."
         ) from error
+    limits.check_rows(parquet.metadata.num_rows)
     profiler = DatasetProfiler(parquet.schema_arrow.names)
+    budget = limits.max_bytes
     try:
         for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("The dataset profile was cancelled.")
+            if budget is not None:
+                budget -= _materialised_bytes(batch)
+                if budget < 0:
+                    raise IntegrationError(
+                        "DATASET_TOO_LARGE",
+                        f"The Parquet file decompresses into more than {limits.max_bytes:,} bytes,"
+                        " the most a profile reads.",
+                    )
             for row in batch.to_pylist():
                 profiler.row(profiler.rows + 1, row)
     except pa.ArrowException as error:
@@ -183,6 +233,23 @@ def _profile_parquet(path: Path, cancel: threading.Event | None) -> DatasetProfi
     finally:
         parquet.close()
     return profiler.profile()
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind))
+
+
+def _materialised_bytes(batch: pa.RecordBatch) -> int:
+    """About how many bytes the batch's values take once they are Python objects: the text of
+    every row (a dictionary value once per row that uses it) and the buffers of everything else."""
+    total = 0
+    for column in batch.columns:
+        if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+            lengths = pc.take(pc.binary_length(column.dictionary), column.indices)
+            total += int(pc.sum(lengths).as_py() or 0)
+        else:
+            total += column.nbytes
+    return total
 
 
 def _refuse_parquet_as_text(path: Path, fmt: FileFormat) -> None:
