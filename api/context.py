@@ -85,7 +85,7 @@ class Context:
         data.
         """
         self._loaders = None
-        return UnitOfWork(self.services.sessionmaker)
+        return UnitOfWork(self.services.sessionmaker, job_slots=self.services.settings.job_slots_per_organisation)
 
 
 Info = strawberry.Info[Context, None]

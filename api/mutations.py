@@ -132,6 +132,7 @@ class Mutation:
                     name=input.name,
                     description=input.description,
                     steps=_steps(input.steps) if input.steps is not None else None,
+                    max_sources=info.context.services.settings.max_dataset_sources,
                 )
             return PackageCreated(package=Package.of(package), draft=Version.of(version))
 
@@ -150,6 +151,7 @@ class Mutation:
                     trigger=input.trigger,
                     idempotency_key=input.idempotency_key,
                     config_preset=input.config_preset,
+                    max_sources=info.context.services.settings.max_dataset_sources,
                 )
             return DraftUpdated.of(outcome)
 

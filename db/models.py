@@ -195,6 +195,13 @@ class Job(Base):
         Index("ix_jobs_package_created", "package_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_org_created", "organisation_id", text("created_at DESC"), text("id DESC")),
         Index("ix_jobs_unfinished", "status", "sent_at", postgresql_where=text("status IN ('QUEUED', 'RUNNING')")),
+        # Slots per organisation: its jobs on the queue or running, and its waiting ones in order.
+        Index(
+            "ix_jobs_org_unfinished",
+            "organisation_id",
+            "created_at",
+            postgresql_where=text("status IN ('QUEUED', 'RUNNING')"),
+        ),
         CheckConstraint("status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')", name="status"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
     )

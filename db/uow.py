@@ -25,6 +25,7 @@ JobSender = Callable[[Sequence[tuple[uuid.UUID, str, int]]], Awaitable[None]]
 """Puts ``(job id, job kind, delay in ms)`` messages on the queue; set once per process by the composition root."""
 
 _job_sender: JobSender | None = None
+DEFAULT_JOB_SLOTS = 8
 log = structlog.get_logger(__name__)
 
 
@@ -46,8 +47,9 @@ class UnitOfWork:
     jobs: JobRepository
     uploads: UploadRepository
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, job_slots: int = DEFAULT_JOB_SLOTS) -> None:
         self._sessionmaker = sessionmaker
+        self.job_slots = job_slots  # an organisation's jobs on the queue or running at once
         self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._jobs: list[tuple[uuid.UUID, str, int]] = []
 

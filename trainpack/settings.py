@@ -89,6 +89,16 @@ class Settings(BaseSettings):
     broker_maintenance_chance: int = Field(
         default=1000, description="Dramatiq: out of a million broker commands, how many also run its maintenance."
     )
+    max_dataset_sources: int = Field(
+        default=32,
+        description="Most sources one dataset step may name (each is profiled by a job; a save asking for"
+        " more is refused with TOO_MANY_ITEMS).",
+    )
+    job_slots_per_organisation: int = Field(
+        default=8,
+        description="Jobs of one organisation on the queue or running at once; the rest wait in the database"
+        " and are sent as these end, so one organisation's burst never starves the others.",
+    )
     upload_max_bytes: int = Field(default=100_000_000, description="Largest dataset file accepted by upload.")
     profile_max_bytes: int = Field(
         default=2_000_000_000,

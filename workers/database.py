@@ -46,7 +46,7 @@ def unit_of_work() -> UnitOfWork:
             raise RuntimeError("DATABASE_URL is not set: the worker needs the database.")
         _engine = make_engine(settings.database_url, pool_size=POOL_SIZE)
         _sessionmaker = make_sessionmaker(_engine)
-    return UnitOfWork(_sessionmaker)
+    return UnitOfWork(_sessionmaker, job_slots=worker_settings().job_slots_per_organisation)
 
 
 def job_batches() -> JobBatches:

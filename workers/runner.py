@@ -261,7 +261,11 @@ async def _release(claimed: Sequence[Job | None]) -> None:
 
 
 async def _end_batch(endings: Sequence[jobs.Ending]) -> list[Job | None]:
-    ended = await jobs.end_batch(job_batches(), endings)
+    finished = await jobs.end_batch(job_batches(), endings)
+    if finished.waiting_organisations:  # the endings freed slots that waiting jobs can take
+        async with unit_of_work() as uow:
+            await jobs.release_waiting(uow, finished.waiting_organisations)
+    ended = {job.id: job for job in finished.jobs}
     return [ended.pop(ending.job_id, None) for ending in endings]
 
 

@@ -16,6 +16,7 @@ import structlog
 
 from db.uow import JobSender
 from workers.database import unit_of_work, worker_settings
+from workflow import jobs
 
 log = structlog.get_logger(__name__)
 BATCH = 200
@@ -42,17 +43,23 @@ async def sweep_once() -> int:
     assert _sender is not None, "the sweeper needs a job sender"
     async with unit_of_work() as uow:
         due = await uow.jobs.due_for_sending(
-            unsent_grace=timedelta(seconds=settings.sweep_unsent_grace_seconds),
             resend_after=timedelta(seconds=max(settings.job_lease_seconds, settings.sweep_unsent_grace_seconds)),
             limit=BATCH,
         )
-        if not due:
-            return 0
-        # Sent inside the transaction that holds the rows (SKIP LOCKED keeps other sweepers
-        # off them); if the commit is lost, they are merely sent again later.
-        await _sender([(job.id, job.kind, 0) for job in due])
-        for job in due:
-            if job.status == "RUNNING":
-                log.warning("job's worker stopped renewing its lease; re-sent", job_id=str(job.id))
-        await uow.jobs.mark_sent([job.id for job in due])
-    return len(due)
+        if due:
+            # Sent inside the transaction that holds the rows (SKIP LOCKED keeps other sweepers
+            # off them); if the commit is lost, they are merely sent again later.
+            await _sender([(job.id, job.kind, 0) for job in due])
+            for job in due:
+                if job.status == "RUNNING":
+                    log.warning("job's worker stopped renewing its lease; re-sent", job_id=str(job.id))
+            await uow.jobs.mark_sent([job.id for job in due])
+    # Jobs never sent (their send failed, or they wait for a slot their jobs' endings did not
+    # free) go out as their organisations' slots allow.
+    async with unit_of_work() as uow:
+        released = await jobs.release_waiting_anywhere(
+            uow, older_than=timedelta(seconds=settings.sweep_unsent_grace_seconds)
+        )
+        if released:
+            await _sender([(job.id, job.kind, 0) for job in released])
+    return len(due) + len(released)

@@ -37,7 +37,7 @@ from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
-from workflow.steps import Block, ConfigStepData, PackageContent, Step, parse_patch
+from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
 
@@ -83,12 +83,13 @@ async def save(
     trigger: SaveTrigger = SaveTrigger.MANUAL,
     idempotency_key: str | None = None,
     config_preset: str | None = None,
+    max_sources: int = MAX_DATASET_SOURCES,
 ) -> DraftOutcome:
     """Store partial step data; edited steps reopen and later complete steps re-validate."""
     actor.require(Scope.WRITE)
     require_storable(idempotencyKey=idempotency_key, configPreset=config_preset)
     require_length("idempotencyKey", idempotency_key, IDEMPOTENCY_KEY_LENGTH)
-    blocks: dict[Step, Block] = parse_patch(steps)
+    blocks: dict[Step, Block] = parse_patch(steps, max_sources=max_sources)
     if config_preset is not None:
         overrides = blocks.get(Step.CONFIG)
         blocks[Step.CONFIG] = apply_preset(config_preset, overrides if isinstance(overrides, ConfigStepData) else None)

@@ -11,11 +11,11 @@ match the current selections; at most ``KEEP_PER_FAMILY`` entries per family are
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from workflow.facts import DataProblem, DatasetFacts, Facts, Failure, ModelFacts
-from workflow.job_inputs import JobKind, dataset_input, input_key, model_input
+from workflow.job_inputs import JobKind, dataset_input, input_key, model_input, wanted
 from workflow.steps import PackageContent
 
 KEEP_PER_FAMILY = 16
@@ -60,8 +60,14 @@ def with_result(
     facts: Mapping[str, Any] | None = None,
     extra: Mapping[str, Any] | None = None,
     failure: Failure | None = None,
+    keep: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """A copy of ``stored`` with one result recorded under ``key`` (the oldest dropped past the cap)."""
+    """A copy of ``stored`` with one result recorded under ``key``.
+
+    Past ``KEEP_PER_FAMILY`` entries the oldest are dropped, but never one in ``keep``: the keys
+    the draft and the published versions use (a burst of other inputs must not make a complete
+    step pending again).
+    """
     family = key.split(":", 1)[0]
     entries = dict(stored.get(family, {}))
     seq = 1 + max(
@@ -75,9 +81,19 @@ def with_result(
         entry["facts"] = dict(facts or {})
     entries[key] = entry
     if len(entries) > KEEP_PER_FAMILY:
-        newest = sorted(entries.items(), key=lambda item: int(item[1].get("seq", 0)))[-KEEP_PER_FAMILY:]
-        entries = dict(newest)
+        spare = sorted((item for item in entries.items() if item[0] not in keep and item[0] != key), key=_age)
+        for old_key, _ in spare[: len(entries) - KEEP_PER_FAMILY]:
+            del entries[old_key]
     return {**stored, family: entries}
+
+
+def keys_in_use(contents: Iterable[PackageContent]) -> frozenset[str]:
+    """The fact keys these contents consult (the draft's and the published versions')."""
+    return frozenset(request.key for content in contents for request in wanted(content))
+
+
+def _age(item: tuple[str, Mapping[str, Any]]) -> int:
+    return int(item[1].get("seq", 0))
 
 
 def entry_for(stored: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:

@@ -10,14 +10,14 @@ draft against it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from db.models import Job, Package
 from db.repositories.job_batches import JobBatches, JobEventSpec
-from db.repositories.jobs import JobEnd
+from db.repositories.jobs import Finished, JobEnd
 from db.uow import UnitOfWork
 from workflow import fact_store, machine
 from workflow.access import Actor, Scope, worker_actor
@@ -52,7 +52,12 @@ async def schedule_needed(
     busy: set[str] = set()
     for kind in {request.kind for request in requests}:
         busy |= await uow.jobs.unfinished_keys(package.id, kind.value)
-    return [await _create(uow, actor, package.id, request, events) for request in requests if request.key not in busy]
+    new = [request for request in requests if request.key not in busy]
+    free = await _free_slots(uow, actor.organisation_id, len(new))
+    return [
+        await _create(uow, actor, package.id, request, events, sent=position < free)
+        for position, request in enumerate(new)
+    ]
 
 
 def fact_store_missing(stored: Mapping[str, Any], content: PackageContent) -> list[JobRequest]:
@@ -96,7 +101,8 @@ async def start(
                 raise OperationRefusedError("MODEL_IS_LOCAL", "A LOCAL model is already on disk; nothing to download.")
             job_input = {**job_input, **_download_options(options or {})}
     events = EventBatch(actor)
-    job = await _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id)
+    sent = await _free_slots(uow, actor.organisation_id, 1) > 0
+    job = await _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id, sent=sent)
     await uow.events.append_many(events.rows)
     return job
 
@@ -117,6 +123,9 @@ async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
         job.message = "Cancelling"
         _progress_event(job, events)
     await uow.events.append_many(events.rows)
+    if job.status == JobStatus.CANCELLED:
+        await uow.session.flush()  # the slot it held is free before the release counts slots
+        await release_waiting(uow, [job.organisation_id])
     return job
 
 
@@ -196,8 +205,9 @@ async def end_many(uow: UnitOfWork, endings: Sequence[Ending]) -> dict[uuid.UUID
     finds its attempt taken over: either changes nothing.
     """
     finished = await uow.jobs.finish_many([ending.row() for ending in endings])
-    await uow.events.append_many([row for job in finished for row in _job_event(job, EventType.JOB_FINISHED)])
-    return {job.id: job for job in finished}
+    await uow.events.append_many([row for job in finished.jobs for row in _job_event(job, EventType.JOB_FINISHED)])
+    await release_waiting(uow, finished.waiting_organisations)
+    return {job.id: job for job in finished.jobs}
 
 
 async def claim_batch(batches: JobBatches, job_ids: Sequence[uuid.UUID], lease: timedelta) -> dict[uuid.UUID, Job]:
@@ -206,10 +216,51 @@ async def claim_batch(batches: JobBatches, job_ids: Sequence[uuid.UUID], lease: 
     return {job.id: job for job in claimed}
 
 
-async def end_batch(batches: JobBatches, endings: Sequence[Ending]) -> dict[uuid.UUID, Job]:
-    """``end_many`` as one statement (a worker's coalesced endings); the same rows and events."""
-    finished = await batches.finish([ending.row() for ending in endings], _FINISHED)
-    return {job.id: job for job in finished}
+async def end_batch(batches: JobBatches, endings: Sequence[Ending]) -> Finished:
+    """``end_many`` as one statement (a worker's coalesced endings); the same rows and events. The
+    organisations it names wait for ``release_waiting`` (a transaction of its own)."""
+    return await batches.finish([ending.row() for ending in endings], _FINISHED)
+
+
+async def release_waiting(uow: UnitOfWork, organisation_ids: Iterable[uuid.UUID]) -> list[Job]:
+    """Send the oldest waiting jobs of these organisations, as far as their free slots allow.
+
+    Every organisation has ``uow.job_slots`` jobs on the queue or running at most; the rest wait
+    in the database, so a burst of one organisation queues behind its own slots, never in front
+    of another organisation's jobs. An ending frees a slot, and this fills it.
+    """
+    wanted = sorted(set(organisation_ids))
+    if not wanted:
+        return []
+    released = await uow.jobs.release_waiting(wanted, uow.job_slots)
+    await _queued(uow, released)
+    return released
+
+
+async def release_waiting_anywhere(uow: UnitOfWork, *, older_than: timedelta) -> list[Job]:
+    """Mark sent, as slots allow, the jobs of every organisation that waited longer than
+    ``older_than`` (the sweeper's safety net: a send that failed, an ending whose release was lost).
+    The caller sends them, inside this transaction, as it sends its re-sends."""
+    organisations = await uow.jobs.waiting_organisations(older_than)
+    if not organisations:
+        return []
+    released = await uow.jobs.release_waiting(organisations, uow.job_slots, older_than=older_than)
+    await _queued(uow, released, enqueue=False)
+    return released
+
+
+async def _queued(uow: UnitOfWork, released: Sequence[Job], *, enqueue: bool = True) -> None:
+    if enqueue:
+        for job in released:
+            uow.enqueue(job.id, job.kind)
+    await uow.events.append_many([row for job in released for row in _job_event(job, EventType.JOB_PROGRESS)])
+
+
+async def _free_slots(uow: UnitOfWork, organisation_id: uuid.UUID, wanted: int) -> int:
+    """How many of ``wanted`` new jobs may go on the queue now (the others wait for a slot)."""
+    if wanted == 0:
+        return 0
+    return max(0, min(wanted, uow.job_slots - await uow.jobs.in_flight(organisation_id)))
 
 
 def teaches(ending: Ending, facts: Mapping[str, Any] | None, failure_is_fact: bool) -> bool:
@@ -224,13 +275,14 @@ async def conclude(
     if not teaches(ending, facts, failure_is_fact):
         return (await end_many(uow, [ending])).get(ending.job_id)
     finished = await uow.jobs.finish_many([ending.row()])
-    if not finished:
+    if not finished.jobs:
         return None  # a duplicate delivery finished it already: nothing to do
-    [job] = finished
+    [job] = finished.jobs
     events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
     await _learn(uow, job, facts, ending.failure if failure_is_fact else None, events)
     events.add(EventType.JOB_FINISHED, job.package_id, **_payload(job))
     await uow.events.append_many(events.rows)
+    await release_waiting(uow, finished.waiting_organisations)
     return job
 
 
@@ -262,8 +314,16 @@ async def _learn(
     if locked is None:
         return
     extra = {key: value for key, value in (facts or {}).items() if key != "facts"}
+    contents = [state_of(version).content for version in await uow.versions.published(locked.package.id)]
+    if locked.draft is not None:
+        contents.append(state_of(locked.draft).content)
     stored = fact_store.with_result(
-        locked.package.facts, job.input_key, facts=(facts or {}).get("facts"), extra=extra, failure=failure
+        locked.package.facts,
+        job.input_key,
+        facts=(facts or {}).get("facts"),
+        extra=extra,
+        failure=failure,
+        keep=fact_store.keys_in_use(contents),
     )
     await uow.packages.save_facts(locked.package.id, stored)
     draft = locked.draft
@@ -285,6 +345,7 @@ async def _create(
     events: EventBatch,
     *,
     version_id: uuid.UUID | None = None,
+    sent: bool = True,
 ) -> Job:
     job = Job(
         id=uuid.uuid4(),
@@ -296,16 +357,17 @@ async def _create(
         input_key=request.key,
         status=JobStatus.QUEUED.value,
         progress=0.0,
-        message="Queued",
+        message="Queued" if sent else "Waiting for a slot: the organisation's other jobs go first",
         attempts=0,
         cancel_requested=False,
         created_at=utcnow(),
         created_by=actor.label,
-        sent_at=utcnow(),  # sent after commit (the row takes the database's clock); cleared if the send fails
+        sent_at=utcnow() if sent else None,  # sent after commit (the row takes the database's clock)
     )
-    await uow.jobs.insert(job)
+    await uow.jobs.insert(job, sent=sent)
     events.add(EventType.JOB_CREATED, package_id, **_payload(job))
-    uow.enqueue(job.id, job.kind)
+    if sent:
+        uow.enqueue(job.id, job.kind)
     return job
 
 
@@ -388,6 +450,8 @@ __all__ = [
     "end_batch",
     "end_many",
     "release_many",
+    "release_waiting",
+    "release_waiting_anywhere",
     "report",
     "retry_later",
     "schedule_needed",

@@ -18,7 +18,7 @@ from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
 from workflow.records import write_state
-from workflow.steps import parse_patch
+from workflow.steps import MAX_DATASET_SOURCES, parse_patch
 from workflow.text import require_storable
 
 
@@ -29,13 +29,14 @@ async def create(
     name: str | None = None,
     description: str | None = None,
     steps: Mapping[str, object] | None = None,
+    max_sources: int = MAX_DATASET_SOURCES,
 ) -> tuple[Package, Version]:
     """A new package with draft v1 (step 1 open), named automatically unless ``name`` is given."""
     actor.require(Scope.WRITE)
     require_storable(name=name, description=description)
     state = machine.new_draft()
     if steps:
-        state = machine.save(state, parse_patch(steps), NO_FACTS).state
+        state = machine.save(state, parse_patch(steps, max_sources=max_sources), NO_FACTS).state
         state = replace(state, revision=1)
     if name is not None:
         _check_name(name)

@@ -219,8 +219,16 @@ def parse_block(step: Step, raw: object) -> Block:
         raise ValidationFailedError(issues) from None
 
 
-def parse_patch(raw: Mapping[str, object]) -> dict[Step, Block]:
-    """Validate a save's step blocks, reporting every shape error of every step at once."""
+MAX_DATASET_SOURCES = 32
+"""Default bound on a dataset step's sources (each one is profiled by a job of its own)."""
+
+
+def parse_patch(raw: Mapping[str, object], *, max_sources: int = MAX_DATASET_SOURCES) -> dict[Step, Block]:
+    """Validate a save's step blocks, reporting every shape error of every step at once.
+
+    A dataset step may name at most ``max_sources`` sources: every source costs a profiling job,
+    so the bound is also what one save can ask of the workers.
+    """
     require_storable(**{str(key): value for key, value in raw.items()})
     blocks: dict[Step, Block] = {}
     issues: list[Issue] = []
@@ -234,6 +242,11 @@ def parse_patch(raw: Mapping[str, object]) -> dict[Step, Block]:
             blocks[step] = parse_block(step, value)
         except ValidationFailedError as exc:
             issues.extend(exc.issues)
+            continue
+        sources = getattr(blocks[step], "sources", None) if step is Step.DATASET else None
+        if sources is not None and len(sources) > max_sources:
+            message = f"At most {max_sources} dataset sources; got {len(sources)}."
+            issues.append(Issue("dataset.sources", IssueCode.TOO_MANY_ITEMS, message))
     if issues:
         raise ValidationFailedError(issues)
     return blocks

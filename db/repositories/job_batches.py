@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+import asyncpg
 from sqlalchemy import Float
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models import Job
-from db.raw import columns, detached
-from db.repositories.jobs import CLAIM_JOBS_SQL, FINISH_JOBS_SQL, JobEnd, finish_arguments
+from db.raw import detached
+from db.repositories.jobs import CLAIM_JOBS_SQL, FINISH_JOBS_SQL, Finished, JobEnd, finish_arguments
 
 _STALE_CONNECTIONS_SKIPPED = 4
 """Pooled connections found dead (a database restart) that one step discards before giving up."""
@@ -52,7 +53,8 @@ class JobEventSpec:
 
 @cache
 def _logged(step_sql: str, first_free_parameter: int, spec: JobEventSpec) -> str:
-    """``step_sql`` (an UPDATE of jobs RETURNING every column) with its events inserted alongside.
+    """``step_sql`` (an UPDATE of jobs RETURNING every column, and whatever else it returns) with
+    its events inserted alongside.
 
     The actor labels come as two arrays (kind, label) and the event type as one more parameter.
     """
@@ -65,7 +67,7 @@ def _logged(step_sql: str, first_free_parameter: int, spec: JobEventSpec) -> str
         " coalesce(actor.label, 'worker')"
         f" FROM changed LEFT JOIN unnest({kinds}::text[], {labels}::text[]) AS actor(kind, label)"
         " ON actor.kind = changed.kind)"
-        f" SELECT {columns(Job, 'changed')} FROM changed"
+        " SELECT * FROM changed"
     )
 
 
@@ -91,15 +93,16 @@ class JobBatches:
         """Take the queued jobs among ``job_ids`` (and running ones whose worker stopped beating),
         recording ``event`` for each; those not taken are not returned."""
         statement = _logged(CLAIM_JOBS_SQL, 3, event)
-        return await self._fetch(statement, list(job_ids), lease, *_actors(event), event.type)
+        rows = await self._fetch(statement, list(job_ids), lease, *_actors(event), event.type)
+        return [detached(Job, row) for row in rows]
 
-    async def finish(self, ends: Sequence[JobEnd], event: JobEventSpec) -> list[Job]:
+    async def finish(self, ends: Sequence[JobEnd], event: JobEventSpec) -> Finished:
         """End the claimed attempts among ``ends``, recording ``event`` for each; those no longer
         running (ended, or taken over by another worker) are not returned."""
         statement = _logged(FINISH_JOBS_SQL, 9, event)
-        return await self._fetch(statement, *finish_arguments(ends), *_actors(event), event.type)
+        return Finished.of(await self._fetch(statement, *finish_arguments(ends), *_actors(event), event.type))
 
-    async def _fetch(self, statement: str, *arguments: object) -> list[Job]:
+    async def _fetch(self, statement: str, *arguments: object) -> list[asyncpg.Record]:
         for _ in range(_STALE_CONNECTIONS_SKIPPED + 1):
             async with self._engine.connect() as connection:
                 driver = (await connection.get_raw_connection()).driver_connection
@@ -116,7 +119,8 @@ class JobBatches:
                     if driver.is_closed():
                         await connection.invalidate()
                     raise
-            return [detached(Job, row) for row in rows]
+            found: list[asyncpg.Record] = rows
+            return found
         raise ConnectionError("no live database connection in the batch pool")
 
 

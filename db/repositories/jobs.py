@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -20,10 +21,32 @@ ENDED = ("SUCCEEDED", "FAILED", "CANCELLED")
 INSERT_JOB_SQL = (
     "INSERT INTO jobs (id, organisation_id, package_id, version_id, kind, input, input_key, status, progress,"
     " message, attempts, cancel_requested, created_at, created_by, sent_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, now())"
+    " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, CASE WHEN $15 THEN now() END)"
 )
 """A new job is written as sent (its message goes out after commit), by the database's clock, which
-is the one the sweeper compares against."""
+is the one the sweeper compares against; or, past its organisation's slots, as waiting (unsent)."""
+IN_FLIGHT_SQL = (
+    "SELECT count(*) FROM jobs WHERE organisation_id = $1 AND status IN ('QUEUED', 'RUNNING') AND sent_at IS NOT NULL"
+)
+WAITING = "status = 'QUEUED' AND sent_at IS NULL"
+"""A job whose message is not on the queue: it waits for a slot of its organisation (or its send failed)."""
+RELEASE_WAITING_SQL = (
+    "WITH flying AS (SELECT organisation_id, count(*) AS n FROM jobs"
+    " WHERE organisation_id = ANY($1::uuid[]) AND status IN ('QUEUED', 'RUNNING') AND sent_at IS NOT NULL"
+    " GROUP BY organisation_id),"
+    " ranked AS (SELECT id, organisation_id,"
+    " row_number() OVER (PARTITION BY organisation_id ORDER BY created_at, id) AS place"
+    f" FROM jobs WHERE organisation_id = ANY($1::uuid[]) AND {WAITING} AND created_at <= now() - $3::interval),"
+    " chosen AS (SELECT ranked.id FROM ranked LEFT JOIN flying USING (organisation_id)"
+    " WHERE ranked.place <= $2 - coalesce(flying.n, 0)),"
+    " locked AS (SELECT id FROM jobs WHERE id IN (SELECT id FROM chosen) FOR UPDATE SKIP LOCKED)"
+    " UPDATE jobs SET sent_at = now(), message = 'Queued'"
+    f" WHERE id IN (SELECT id FROM locked) AND {WAITING}"
+    f" RETURNING {columns(Job)}"
+)
+"""Mark sent the oldest waiting jobs of each organisation that has free slots (their messages go out
+after commit). Concurrent releases may let an organisation pass its slots by a job or two: the bound
+is for fairness, not an exact quota."""
 # Both statements find their rows by primary key. Their status tests are written so the planner
 # cannot match them to the partial index of unfinished jobs: with stale statistics it would
 # otherwise scan every queued job for each claim, which under a burst of jobs costs O(queue).
@@ -45,8 +68,11 @@ FINISH_JOBS_SQL = (
     " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::text[], $7::text[], $8::float8[])"
     " AS v(id, attempt, status, message, result, error_code, error_message, progress)"
     " WHERE jobs.id = v.id AND CASE jobs.status WHEN 'RUNNING' THEN jobs.attempts = v.attempt ELSE false END"
-    f" RETURNING {columns(Job, 'jobs')}"
+    f" RETURNING {columns(Job, 'jobs')}, EXISTS (SELECT 1 FROM jobs w WHERE w.organisation_id = jobs.organisation_id"
+    f" AND w.{WAITING.replace(' AND ', ' AND w.')}) AS organisation_waits"
 )
+"""Ends attempts; each row also says whether its organisation has jobs waiting for a slot (which the
+ending just freed)."""
 RELEASE_JOBS_SQL = (
     "UPDATE jobs SET status = 'QUEUED', attempts = attempts - 1, message = 'Queued'"
     " FROM unnest($1::uuid[], $2::int[]) AS v(id, attempt)"
@@ -83,14 +109,31 @@ def finish_arguments(ends: Sequence[JobEnd]) -> tuple[list[Any], ...]:
     )
 
 
+@dataclass(frozen=True)
+class Finished:
+    """Jobs just ended, and the organisations among theirs that have jobs waiting for a slot."""
+
+    jobs: list[Job]
+    waiting_organisations: frozenset[uuid.UUID]
+
+    @classmethod
+    def of(cls, rows: Sequence[Mapping[str, Any]]) -> Finished:
+        """From the rows of ``FINISH_JOBS_SQL``."""
+        waiting = frozenset(row["organisation_id"] for row in rows if row["organisation_waits"])
+        return cls(
+            [detached(Job, {k: v for k, v in row.items() if k != "organisation_waits"}) for row in rows], waiting
+        )
+
+
 class JobRepository:
     """Every query on the jobs table."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def insert(self, job: Job) -> None:
-        """Write a new job (the instance stays detached; later changes go through this repository)."""
+    async def insert(self, job: Job, *, sent: bool = True) -> None:
+        """Write a new job, as sent or (``sent=False``) waiting for a slot; the instance stays
+        detached (later changes go through this repository)."""
         await (await driver(self._session)).execute(
             INSERT_JOB_SQL,
             job.id,
@@ -107,6 +150,7 @@ class JobRepository:
             job.cancel_requested,
             job.created_at,
             job.created_by,
+            sent,
         )
 
     async def get(
@@ -194,10 +238,21 @@ class JobRepository:
         """Note that the jobs' messages could not be sent (the sweeper sends them after its grace)."""
         await self._session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == "QUEUED").values(sent_at=None))
 
-    async def finish_many(self, ends: Sequence[JobEnd]) -> list[Job]:
+    async def finish_many(self, ends: Sequence[JobEnd]) -> Finished:
         """End the claimed attempts among ``ends`` in one statement; those no longer running (ended, or
         taken over by another worker) are not returned."""
-        rows = await (await driver(self._session)).fetch(FINISH_JOBS_SQL, *finish_arguments(ends))
+        return Finished.of(await (await driver(self._session)).fetch(FINISH_JOBS_SQL, *finish_arguments(ends)))
+
+    async def in_flight(self, organisation_id: uuid.UUID) -> int:
+        """The organisation's jobs on the queue or running (those holding its slots)."""
+        count: int = await (await driver(self._session)).fetchval(IN_FLIGHT_SQL, organisation_id)
+        return count
+
+    async def release_waiting(
+        self, organisation_ids: Sequence[uuid.UUID], slots: int, *, older_than: timedelta = timedelta(0)
+    ) -> list[Job]:
+        """Mark sent the oldest waiting jobs of these organisations, as many as their free slots allow."""
+        rows = await (await driver(self._session)).fetch(RELEASE_WAITING_SQL, list(organisation_ids), slots, older_than)
         return [detached(Job, row) for row in rows]
 
     async def release_many(self, claims: Sequence[tuple[uuid.UUID, int]]) -> list[Job]:
@@ -207,17 +262,27 @@ class JobRepository:
         )
         return [detached(Job, row) for row in rows]
 
-    async def due_for_sending(self, *, unsent_grace: timedelta, resend_after: timedelta, limit: int) -> list[Job]:
-        """Jobs to (re-)send: queued whose send failed (or sent long ago), or running with a dead worker.
+    async def waiting_organisations(self, older_than: timedelta) -> list[uuid.UUID]:
+        """Organisations with jobs waiting (unsent) for longer than ``older_than``."""
+        rows = await self._session.scalars(
+            select(Job.organisation_id)
+            .where(Job.status == "QUEUED", Job.sent_at.is_(None), Job.created_at < func.now() - older_than)
+            .distinct()
+        )
+        return list(rows)
 
-        Locked with SKIP LOCKED so concurrent sweepers split the work instead of doubling it.
+    async def due_for_sending(self, *, resend_after: timedelta, limit: int) -> list[Job]:
+        """Jobs to send again: queued but sent long ago (lost in a crash), or running with a dead worker.
+
+        Locked with SKIP LOCKED so concurrent sweepers split the work instead of doubling it. Jobs
+        never sent (waiting for a slot, or whose send failed) are released by slots instead
+        (``release_waiting``).
         """
         now = func.now()
         query = (
             select(Job)
             .where(
                 or_(
-                    (Job.status == "QUEUED") & Job.sent_at.is_(None) & (Job.created_at < now - unsent_grace),
                     (Job.status == "QUEUED") & (Job.sent_at < now - resend_after),
                     (Job.status == "RUNNING")
                     & (Job.heartbeat_at < now - resend_after)

@@ -37,6 +37,13 @@ class VersionRepository:
         )
         return version
 
+    async def published(self, package_id: uuid.UUID) -> list[Version]:
+        """Every published version of the package (a worker's outcome keeps the facts they use)."""
+        rows = await self._session.scalars(
+            select(Version).where(Version.package_id == package_id, Version.status == "PUBLISHED")
+        )
+        return list(rows)
+
     async def by_number(self, package_id: uuid.UUID, number: int) -> Version | None:
         """Version ``number`` of the package."""
         version: Version | None = await self._session.scalar(

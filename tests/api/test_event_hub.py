@@ -383,7 +383,10 @@ async def test_writing_one_event_to_many_waiting_subscribers_lets_the_loop_run_i
         return await anext(stream)
 
     waiting = [asyncio.create_task(next_event(stream)) for stream in streams]
-    await asyncio.sleep(0.2)  # every subscriber waits
+    await until(  # every subscriber waits (on a busy machine that takes longer than a moment)
+        lambda: sum(subscription.waiting for group in hub._subscriptions.values() for subscription in group) == count,
+        "every subscriber waits",
+    )
 
     async def other_work() -> None:
         nonlocal turns
