@@ -10,18 +10,27 @@ from typing import Any, cast
 import structlog
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.http_limits import (
+    BodyTooLargeError,
+    RequestRefused,
+    decode_request_json,
+    refusal,
+    require_file_map,
+    require_object,
+)
 from api.live.hub import EventHub
 from api.live.websocket import FrameWebSocket, LegacyWSHandler, TransportWSHandler
 from api.schema import build_schema
@@ -53,6 +62,42 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.services = services
 
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Serve one request; a refusal before execution is a typed JSON error, never a 500."""
+        try:
+            return await super().run(request, context, root_value)
+        except (HTTPException, BodyTooLargeError) as error:
+            return refusal(error)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A JSON body, multipart field or query parameter: UTF-8, valid, not nested too deeply,
+        and an object (each is one: batching is off, variables and extensions are objects)."""
+        return require_object(decode_request_json(data, self.services.settings.max_json_depth), "JSON")
+
+    def parse_json(self, data: str | bytes) -> Any:
+        return self.decode_json(data)
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """The GraphQL multipart request, its ``operations`` an object and its ``map`` file paths."""
+        try:
+            form_data = await request.get_form_data()
+        except ValueError:
+            raise RequestRefused(400, "MULTIPART_INVALID", "The multipart body cannot be parsed.") from None
+        try:
+            operations = require_object(self.decode_json(_text(form_data.form.get("operations", "{}"))), "operations")
+            files_map = require_file_map(self.decode_json(_text(form_data.form.get("map", "{}"))))
+            try:
+                return replace_placeholders_with_files(operations, files_map, form_data.files)
+            except (KeyError, IndexError, ValueError, TypeError):
+                raise RequestRefused(
+                    400, "MULTIPART_INVALID", "The multipart `map` names a missing file or path."
+                ) from None
+        except RequestRefused:
+            close = getattr(form_data.files, "close", None)
+            if close is not None:
+                await close()  # the spooled files of a refused request are never handed to a resolver
+            raise
+
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket from its ``connection_init`` payload; refuse it (4403) if that fails."""
         params = context.connection_params or {}
@@ -81,53 +126,17 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+def _text(value: object) -> str | bytes:
+    if isinstance(value, str | bytes):
+        return value
+    raise RequestRefused(400, "MULTIPART_INVALID", "`operations` and `map` must be form fields, not files.")
+
+
 def _bearer(header: str | None) -> str | None:
     if not header:
         return None
     scheme, _, value = header.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
-
-
-class BodySizeLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before the GraphQL layer reads them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(self.limit)(scope, receive, send)
-            return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise _BodyTooLargeError
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLargeError:
-            await _too_large(self.limit)(scope, receive, send)
-
-
-class _BodyTooLargeError(Exception):
-    pass
-
-
-def _too_large(limit: int) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": f"Request body over {limit} bytes.", "extensions": {"code": "BODY_TOO_LARGE"}}]},
-        status_code=413,
-    )
 
 
 def migration_head() -> str | None:
@@ -206,46 +215,3 @@ def create_app(
     )
     app.state.services = services
     return app
-
-
-class UploadGuard:
-    """Multipart requests must carry a header a browser form cannot set (CSRF), and get the upload limit.
-
-    A cross-site HTML form can post multipart/form-data without a preflight; requiring
-    ``Apollo-Require-Preflight`` (or ``X-Requested-With``) makes such a request impossible
-    without the browser asking first, as strawberry's guidance on uploads recommends.
-    """
-
-    def __init__(self, app: ASGIApp, *, json_limit: int, upload_limit: int) -> None:
-        self.json_limit = BodySizeLimit(app, json_limit)
-        self.upload_limit = BodySizeLimit(app, upload_limit)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.json_limit(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        if headers.get(b"content-type", b"").lower().startswith(b"multipart/"):
-            if not (headers.get(b"apollo-require-preflight") or headers.get(b"x-requested-with")):
-                response = JSONResponse(
-                    {
-                        "errors": [
-                            {
-                                "message": "Multipart requests need an Apollo-Require-Preflight header (CSRF guard).",
-                                "extensions": {"code": "CSRF_PREFLIGHT_REQUIRED"},
-                            }
-                        ]
-                    },
-                    status_code=400,
-                )
-                await response(scope, receive, send)
-                return
-            await self.upload_limit(scope, receive, send)
-            return
-        await self.json_limit(scope, receive, send)
-
-
-def with_limits(app: Starlette, settings: Settings) -> ASGIApp:
-    """The app behind the request-body limits and the upload CSRF guard."""
-    # Multipart framing and the operations field come on top of the file itself.
-    return UploadGuard(app, json_limit=settings.max_body_bytes, upload_limit=settings.upload_max_bytes + 1_000_000)

@@ -11,7 +11,8 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from api.app import create_app, with_limits
+from api.app import create_app
+from api.http_limits import with_limits
 from bench.baseline_app import create_baseline_app
 from bench.broadcast_app import create_broadcast_app
 from bench.support import plain_url

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp
 
-from api.app import create_app, with_limits
+from api.app import create_app
+from api.http_limits import with_limits
 from trainpack.collector import settle_for_serving
 from trainpack.jobqueue import job_queue
 from trainpack.logging import configure_logging

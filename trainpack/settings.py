@@ -32,7 +32,12 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     max_page_size: int = 200
-    max_body_bytes: int = 1_000_000
+    max_body_bytes: int = Field(
+        default=1_000_000, description="Largest request body (and websocket message); larger ones get 413 / 1009."
+    )
+    max_json_depth: int = Field(
+        default=64, description="Deepest nesting of objects and arrays a request's JSON may have (400 JSON_TOO_DEEP)."
+    )
     event_catch_up_seconds: float = Field(default=1.0, description="Re-read the event log at least this often.")
     subscriber_buffer: int = Field(default=1000, description="Events buffered per subscriber before it is cut off.")
     token_recheck_seconds: float = Field(
@@ -120,10 +125,15 @@ class ServerOptions(TypedDict):
 
     ws: type[asyncio.Protocol]
     ws_per_message_deflate: bool
+    ws_max_size: int
 
 
 def server_options(settings: Settings) -> ServerOptions:
     """uvicorn options every way of serving the API shares (serve, dev, tests, benchmarks)."""
     from trainpack.websocket_protocol import FrameWritingProtocol  # only serving imports uvicorn
 
-    return {"ws": FrameWritingProtocol, "ws_per_message_deflate": settings.websocket_compression}
+    return {
+        "ws": FrameWritingProtocol,
+        "ws_per_message_deflate": settings.websocket_compression,
+        "ws_max_size": settings.max_body_bytes,
+    }

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
-from api.app import create_app, with_limits
+from api.app import create_app
 from api.context import Services
+from api.http_limits import with_limits
 from trainpack.jobqueue import job_queue
 from trainpack.settings import Settings, server_options
 
