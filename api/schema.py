@@ -50,6 +50,21 @@ class SubscriptionsOverWebsockets(SchemaExtension):
         yield
 
 
+class ParsedOnce(ParserCache):
+    """strawberry's parser cache, leaving a document that does not parse to strawberry's own parse.
+
+    The cache raises a syntax error from its hook, where a streamed operation (a websocket
+    subscribe) does not catch it: the client would get no error at all. Left unset, the document
+    is parsed again inside strawberry's handling, which answers the error as the protocol says.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        try:
+            yield from super().on_parse()
+        except GraphQLError:
+            yield
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with limits taken from the settings."""
     # Factories: a fresh extension per request. The limit rules are built once: the validation
@@ -59,7 +74,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: ParserCache(maxsize=512),
+        lambda: ParsedOnce(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
