@@ -24,6 +24,7 @@ from api.live.sharing import SharedEventExecutor
 from api.masking import MASKED_MESSAGE, is_unexpected
 from api.mutations import Mutation
 from api.queries import Query
+from api.read_scope import ReadScopeForResults
 from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
@@ -79,6 +80,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         SubscriptionsOverWebsockets,
+        ReadScopeForResults,
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
     ]
     return strawberry.Schema(
