@@ -12,8 +12,9 @@ from workflow.steps import Step
 T = TypeVar("T")
 
 
-def to_user_error(exc: errors.DomainError) -> common.ErrorMember:
-    """The typed GraphQL error for a domain exception."""
+def to_user_error(exc: errors.DomainError, subject: str | None = None) -> common.ErrorMember:
+    """The typed GraphQL error for a domain exception; a not-found names ``subject``, the id the
+    client sent (services know objects by their internal ids, which clients never see)."""
     match exc:
         case errors.ValidationFailedError():
             return common.ValidationFailed(
@@ -26,6 +27,8 @@ def to_user_error(exc: errors.DomainError) -> common.ErrorMember:
                 expected_revision=exc.expected_revision,
                 current_revision=exc.current_revision,
             )
+        case errors.NotFoundError() if subject is not None:
+            return common.NotFound(message=f"No object with id {subject!r} was found.", code="NOT_FOUND", id=subject)
         case errors.NotFoundError():
             return common.NotFound(message=exc.message, code="NOT_FOUND", id=exc.object_id)
         case errors.ForbiddenError():
@@ -54,9 +57,12 @@ def to_user_error(exc: errors.DomainError) -> common.ErrorMember:
     raise exc
 
 
-async def attempt(call: Awaitable[T]) -> T | common.ErrorMember:
-    """Await a use case; an expected failure becomes its typed error (the transaction rolled back)."""
+async def attempt(call: Awaitable[T], *, subject: str | None = None) -> T | common.ErrorMember:
+    """Await a use case; an expected failure becomes its typed error (the transaction rolled back).
+
+    ``subject`` is the id the client addressed, which a not-found names.
+    """
     try:
         return await call
     except errors.DomainError as exc:
-        return to_user_error(exc)
+        return to_user_error(exc, subject)

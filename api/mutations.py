@@ -155,7 +155,7 @@ class Mutation:
                 )
             return DraftUpdated.of(outcome)
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation(description="Validate a step fully: COMPLETE and move on, or ERROR with its findings.")
     async def complete_step(self, info: Info, input: StepActionInput) -> StepActionResult:
@@ -178,7 +178,7 @@ class Mutation:
                 )
             return VersionPublished(package=Package.of(outcome.package), version=Version.of(outcome.version))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation(description="Drop the draft and return to the latest published version.")
     async def discard_draft(self, info: Info, input: DraftInput) -> DiscardDraftResult:
@@ -189,7 +189,7 @@ class Mutation:
                 )
             return DraftDiscarded(package=Package.of(package))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation(description="Open a new draft copied from a published version.")
     async def restore_version(self, info: Info, input: RestoreVersionInput) -> RestoreVersionResult:
@@ -199,7 +199,7 @@ class Mutation:
                 outcome = await drafts.restore(uow, info.context.actor, version_id)
             return DraftUpdated.of(outcome)
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.version_id)
 
     @strawberry.mutation(description="Give the package an explicit name (it stops following the selections).")
     async def rename_package(self, info: Info, input: RenamePackageInput) -> PackageResult:
@@ -209,7 +209,7 @@ class Mutation:
                 package = await packages.rename(uow, info.context.actor, package_id, input.name)
             return PackageUpdated(package=Package.of(package))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation
     async def archive_package(self, info: Info, input: PackageInput) -> PackageResult:
@@ -227,7 +227,7 @@ class Mutation:
                 deleted = await packages.delete(uow, info.context.actor, package_id)
             return PackageDeleted(deleted_id=strawberry.ID(encode("Package", deleted)))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation(description="Start a job on the package's current content (e.g. DOWNLOAD_MODEL).")
     async def start_job(self, info: Info, input: StartJobInput) -> JobResult:
@@ -244,7 +244,7 @@ class Mutation:
                 )
             return JobUpdated(job=Job.of(job))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.package_id)
 
     @strawberry.mutation(description="Cancel a job: a queued one at once, a running one at its next report.")
     async def cancel_job(self, info: Info, input: JobInput) -> JobResult:
@@ -254,7 +254,7 @@ class Mutation:
                 job = await jobs.cancel(uow, info.context.actor, job_id)
             return JobUpdated(job=Job.of(job))
 
-        return await attempt(run())
+        return await attempt(run(), subject=input.id)
 
     @strawberry.mutation(
         description="Upload a dataset file (GraphQL multipart request; send an `Apollo-Require-Preflight` header)."
@@ -293,7 +293,7 @@ async def _step_action(info: Info, input: StepActionInput, action: StepAction) -
             )
         return DraftUpdated.of(outcome)
 
-    return await attempt(run())
+    return await attempt(run(), subject=input.id)
 
 
 async def _set_archived(info: Info, input: PackageInput, *, archived: bool) -> PackageResult:
@@ -303,7 +303,7 @@ async def _set_archived(info: Info, input: PackageInput, *, archived: bool) -> P
             package = await packages.set_archived(uow, info.context.actor, package_id, archived=archived)
         return PackageUpdated(package=Package.of(package))
 
-    return await attempt(run())
+    return await attempt(run(), subject=input.id)
 
 
 def _options(input: StartJobInput) -> dict[str, object]:

@@ -13,11 +13,15 @@ DEFAULT_PAGE_SIZE = 50
 
 
 def page_size(first: int | None, maximum: int) -> int:
-    """The requested page size, refused (not silently clamped) when out of bounds."""
+    """The requested page size, refused (not silently clamped) when out of bounds.
+
+    ``first: 0`` is refused too: an empty page that may say more follow gives a client no
+    cursor to follow them with.
+    """
     size = DEFAULT_PAGE_SIZE if first is None else first
-    if size < 0 or size > maximum:
-        raise GraphQLError(f"`first` must be between 0 and {maximum}.", extensions={"code": "BAD_PAGE_SIZE"})
-    return min(size, maximum)
+    if size < 1 or size > maximum:
+        raise GraphQLError(f"`first` must be between 1 and {maximum}.", extensions={"code": "BAD_PAGE_SIZE"})
+    return size
 
 
 def _encode(kind: str, payload: list[str | int]) -> str:

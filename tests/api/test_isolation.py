@@ -100,11 +100,18 @@ async def test_other_organisations_objects_cannot_be_changed(owner: Api, intrude
     for document, field, payload in attempts:
         result = (await intruder.execute(document, input=payload))[field]
         assert result["__typename"] == "NotFound", (field, result)
-        # Exactly what an id that does not exist gets (only the id itself differs).
+        # Exactly what an id that does not exist gets (only the id itself differs), and the id
+        # named is always the one the client sent, never an internal one.
         for key in ("id", "versionId"):
             if key in payload:
+                assert result["id"] == payload[key] and payload[key] in result["message"], (field, result)
                 absent = (await intruder.execute(document, input={**payload, key: missing_package}))[field]
-                assert {**result, "id": None, "message": None} == {**absent, "id": None, "message": None}
+                assert absent["id"] == missing_package
+                assert result == {
+                    **absent,
+                    "id": payload[key],
+                    "message": absent["message"].replace(missing_package, payload[key]),
+                }
     after = await node(owner, victim.package_id)
     assert after is not None
     assert after["draft"]["revision"] == victim.revision

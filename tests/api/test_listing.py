@@ -75,8 +75,9 @@ async def test_odd_node_ids_are_simply_not_found(api: Api) -> None:
 
 
 async def test_page_size_and_cursor_errors_are_clear(api: Api) -> None:
-    too_big = (await api.raw(docs.PACKAGES, {"first": 10_000})).json()
-    assert too_big["data"] is None and too_big["errors"][0]["extensions"]["code"] == "BAD_PAGE_SIZE"
+    for size in (10_000, 0, -1):  # an empty page would say "more follow" with no cursor to follow
+        refused = (await api.raw(docs.PACKAGES, {"first": size})).json()
+        assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "BAD_PAGE_SIZE"
     bad_cursor = (await api.raw(docs.PACKAGES, {"after": "bm9wZQ=="})).json()
     assert bad_cursor["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
 
