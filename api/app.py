@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any, cast
 
 import structlog
@@ -33,6 +34,7 @@ from api.http_limits import (
 )
 from api.live.hub import EventHub
 from api.live.websocket import FrameWebSocket, LegacyWSHandler, TransportWSHandler
+from api.metrics import metrics_endpoint
 from api.schema import build_schema
 from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
@@ -208,6 +210,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", partial(metrics_endpoint, services)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

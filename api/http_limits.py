@@ -16,6 +16,7 @@ from cross_web import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.metrics import RequestMetrics
 from trainpack.settings import Settings
 
 # strawberry's own refusals carry a status and a reason; these are their codes.
@@ -169,6 +170,7 @@ class UploadGuard:
 
 
 def with_limits(app: ASGIApp, settings: Settings) -> ASGIApp:
-    """The app behind the request-body limits and the upload CSRF guard."""
+    """The app behind the request metrics, the request-body limits and the upload CSRF guard."""
     # Multipart framing and the operations field come on top of the file itself.
-    return UploadGuard(app, json_limit=settings.max_body_bytes, upload_limit=settings.upload_max_bytes + 1_000_000)
+    guarded = UploadGuard(app, json_limit=settings.max_body_bytes, upload_limit=settings.upload_max_bytes + 1_000_000)
+    return RequestMetrics(guarded)

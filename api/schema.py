@@ -17,17 +17,20 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from api.live.events import EVENT_TYPES
 from api.live.sharing import SharedEventExecutor
 from api.masking import MASKED_MESSAGE, is_unexpected
+from api.metrics import OperationLabel, record_errors
 from api.mutations import Mutation
 from api.queries import Query
 from api.read_scope import ReadScopeForResults
 from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
+from kit.tracing import tracing_enabled
 from trainpack.settings import Settings
 
 
@@ -66,6 +69,13 @@ class ParsedOnce(ParserCache):
             yield
 
 
+class TrainpackSchema(strawberry.Schema):
+    """The schema, logging and counting the errors of each answer (``api.metrics.record_errors``)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        record_errors(errors)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     """The schema with limits taken from the settings."""
     # Factories: a fresh extension per request. The limit rules are built once: the validation
@@ -81,9 +91,14 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         SubscriptionsOverWebsockets,
         ReadScopeForResults,
+        OperationLabel,
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message=MASKED_MESSAGE),
     ]
-    return strawberry.Schema(
+    if tracing_enabled():  # a span per operation and resolver, only where traces are exported
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        extensions.append(OpenTelemetryExtension)
+    return TrainpackSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

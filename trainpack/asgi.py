@@ -6,6 +6,7 @@ from starlette.types import ASGIApp
 
 from api.app import create_app
 from api.http_limits import with_limits
+from kit.tracing import configure_tracing
 from trainpack.collector import settle_for_serving
 from trainpack.jobqueue import job_queue
 from trainpack.logging import configure_logging
@@ -17,5 +18,9 @@ def app() -> ASGIApp:
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
     application = with_limits(create_app(settings, background=lambda: job_queue(settings)), settings)
+    if configure_tracing("trainpack-api"):
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+        application = OpenTelemetryMiddleware(application)
     settle_for_serving()
     return application

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from trainpack.logging import configure_logging
 from trainpack.settings import Settings, load_settings, server_options
 from workflow.access import Scope
 
@@ -125,15 +127,30 @@ def worker(
     threads: Annotated[int, typer.Option(help="Threads per process.")] = 4,
 ) -> None:
     """Run Dramatiq workers on REDIS_URL (the actors in ``workers.app``)."""
+    import dramatiq.cli
+
     settings = load_settings()
     _database_url(settings)
     if not settings.redis_url:
         typer.echo("REDIS_URL is not set: the worker needs Redis.", err=True)
         raise typer.Exit(2)
-    os.execvp(
-        sys.executable,
-        [sys.executable, "-m", "dramatiq", "workers.app", "--processes", str(processes), "--threads", str(threads)],
-    )
+    # Dramatiq's supervising process logs through this configuration too (its own would be
+    # another format); each worker process configures the same on import of ``workers.app``.
+    configure_logging(settings.log_level, json=settings.log_json)
+    if settings.worker_metrics_port:
+        # Every worker process writes its samples to one folder, which Dramatiq's exposition
+        # server (a process of its own) reads and serves: prometheus-client's multiprocess mode,
+        # chosen by this variable before any worker process imports the client.
+        folder = tempfile.mkdtemp(prefix="trainpack-worker-metrics-")
+        os.environ.update(
+            PROMETHEUS_MULTIPROC_DIR=folder,
+            dramatiq_prom_db=folder,
+            dramatiq_prom_host=settings.worker_metrics_host,
+            dramatiq_prom_port=str(settings.worker_metrics_port),
+        )
+    arguments = ["workers.app", "--processes", str(processes), "--threads", str(threads), "--skip-logging"]
+    parsed = dramatiq.cli.make_argument_parser().parse_args(arguments)  # type: ignore[no-untyped-call]
+    raise typer.Exit(dramatiq.cli.main(parsed))  # type: ignore[no-untyped-call]
 
 
 @app.command()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
             " worker's working directory); a path anywhere else fails its job with LOCAL_PATH_FORBIDDEN."
         ),
     )
+    worker_metrics_host: str = Field(default="127.0.0.1", description="Interface of the worker's /metrics server.")
+    worker_metrics_port: int = Field(
+        default=9191,
+        description="Port of the worker's Prometheus metrics (0: none); the API serves its own at /metrics.",
+    )
     queue_namespace: str = Field(default="trainpack", description="Redis key prefix of the job queues.")
     job_lease_seconds: float = Field(
         default=30.0, description="A running job whose worker has not reported for this long is taken over."

@@ -12,7 +12,9 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from db.uow import JobSender
+from kit.tracing import tracing_enabled
 from trainpack.settings import Settings
+from workers.tracing import Tracing
 from workflow.job_inputs import ACTOR_NAMES, JobKind
 
 QUEUE = "default"
@@ -34,6 +36,8 @@ def redis_broker(settings: Settings) -> dramatiq.Broker:
         socket_timeout=10,
     )
     broker.add_middleware(AsyncIO())
+    if tracing_enabled():  # the trace of whoever sends a job goes with its message
+        broker.add_middleware(Tracing())
     dramatiq.set_broker(broker)
     return broker
 
@@ -42,6 +46,8 @@ def in_process_broker() -> dramatiq.Broker:
     """A broker living in this process, for running the actors without Redis (the dev command)."""
     broker = StubBroker()
     broker.add_middleware(AsyncIO())
+    if tracing_enabled():
+        broker.add_middleware(Tracing())
     dramatiq.set_broker(broker)
     return broker
 

@@ -7,10 +7,12 @@ The pool is created in the actors' event loop; ``dispose`` forgets both (worker 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from db.engine import make_engine, make_sessionmaker
 from db.repositories.job_batches import JobBatches
 from db.uow import UnitOfWork
+from kit.metrics import record_pool
 from trainpack.settings import Settings, load_settings
 
 # Claims and outcomes are coalesced (a connection per batch), but every job that outlives one
@@ -60,6 +62,14 @@ def job_batches() -> JobBatches:
             settings.database_url, pool_size=BATCH_POOL_SIZE, server_settings={"lock_timeout": str(BATCH_LOCK_WAIT_MS)}
         )
     return JobBatches(_batch_engine)
+
+
+def record_pools() -> None:
+    """The worker's pool usage, for its metrics."""
+    for name, engine in (("worker", _engine), ("worker-batches", _batch_engine)):
+        pool = engine.sync_engine.pool if engine is not None else None
+        if isinstance(pool, QueuePool):
+            record_pool(name, size=pool.size(), checked_out=pool.checkedout(), overflow=pool.overflow())
 
 
 async def dispose() -> None:

@@ -24,9 +24,10 @@ from dramatiq.common import compute_backoff
 
 from db.errors import unstorable
 from db.models import Job
+from kit.metrics import JOB_SECONDS, JOBS_FINISHED
 from trainpack.settings import Settings
 from workers.coalescing import Coalescer
-from workers.database import job_batches, unit_of_work, worker_settings
+from workers.database import job_batches, record_pools, unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
 from workflow import jobs
 from workflow.job_inputs import ACTOR_NAMES, JobKind
@@ -90,53 +91,67 @@ def job_actor(kind: JobKind, body: Body) -> dramatiq.Actor[[str], Awaitable[None
     return declare(run)
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """How an attempt ends, and what its ending teaches the package."""
+
+    ending: jobs.Ending
+    facts: Mapping[str, Any] | None = None
+    failure_is_fact: bool = False
+
+
 async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
     """Run one delivery of a job message to completion (never raises: the row records the outcome)."""
     settings = worker_settings()
-    identifier = uuid.UUID(job_id)
-    job = await _steps().claims.submit(identifier)
+    job = await _steps().claims.submit(uuid.UUID(job_id))
     if job is None:
         log.info("job skipped: finished, cancelled or running elsewhere", job_id=job_id)
         return
+    started = time.monotonic()
     learns = kind in LEARNING_KINDS
     if job.cancel_requested:  # asked to stop while its last worker was gone: nothing to run
-        await _end(jobs.Ending.cancelled(job))
-        return
-    if job.attempts > settings.job_max_attempts:
+        verdict: _Verdict | None = _Verdict(jobs.Ending.cancelled(job))
+    elif job.attempts > settings.job_max_attempts:
         # Each earlier attempt died without an outcome (its worker killed, or the outcome lost):
         # a re-send must not start it again and again.
         message = f"The job was started {job.attempts - 1} times and never finished; it is not tried again."
-        await _end(jobs.Ending.failed(job, "JOB_ATTEMPTS_EXHAUSTED", message), failure_is_fact=learns)
-        return
-    context = JobContext(job, settings)
-    work = asyncio.create_task(body(context), name=f"job-{job_id}")
+        verdict = _Verdict(jobs.Ending.failed(job, "JOB_ATTEMPTS_EXHAUSTED", message), failure_is_fact=learns)
+    else:
+        verdict = await _attempt(JobContext(job, settings), kind, body)
+    status = "RETRYING" if verdict is None else await _end(verdict, learns=learns)
+    JOBS_FINISHED.labels(kind.value, status).inc()
+    JOB_SECONDS.labels(kind.value, status).observe(time.monotonic() - started)
+    record_pools()
+
+
+async def _attempt(context: JobContext, kind: JobKind, body: Body) -> _Verdict | None:
+    """Run the body once: its verdict, or ``None`` when the job went back to the queue to retry."""
+    job, settings = context.job, context.settings
+    work = asyncio.create_task(body(context), name=f"job-{job.id}")
     reporting = _Reporting(context, work)
-    outcome: Outcome | None = None
     try:
         async with asyncio.timeout(settings.job_time_limit_seconds):
             outcome = await work
     except Cancelled:
-        await _end(jobs.Ending.cancelled(job))
+        return _Verdict(jobs.Ending.cancelled(job))
     except asyncio.CancelledError:
         if _cancelled_from_outside():
             raise
-        await _end(jobs.Ending.cancelled(job))  # a client cancelled; the body never asked itself
+        return _Verdict(jobs.Ending.cancelled(job))  # a client cancelled; the body never asked itself
     except TimeoutError:
         context.cancel.set()
         message = f"The job ran past its time limit of {settings.job_time_limit_seconds:.0f} s."
-        await _end(jobs.Ending.failed(job, "JOB_TIME_LIMIT", message))
+        return _Verdict(jobs.Ending.failed(job, "JOB_TIME_LIMIT", message))
     except IntegrationError as error:
-        await _failed(context, kind, error)
+        return await _failed(context, kind, error)
     except Exception:  # an unexpected bug must still end the job, visibly and without a traceback to clients
-        log.exception("job failed unexpectedly", job_id=job_id, kind=kind.value)
-        await _end(jobs.Ending.failed(job, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
+        log.exception("job failed unexpectedly", job_id=str(job.id), kind=kind.value)
+        return _Verdict(jobs.Ending.failed(job, "JOB_INTERNAL_ERROR", "The job failed unexpectedly."))
     finally:
         await reporting.stop()
-    if outcome is not None:
-        if context.cancel.is_set():
-            await _end(jobs.Ending.cancelled(job))
-        else:
-            await _end(jobs.Ending.succeeded(job, outcome.result), facts=outcome.facts, learns=learns)
+    if context.cancel.is_set():
+        return _Verdict(jobs.Ending.cancelled(job))
+    return _Verdict(jobs.Ending.succeeded(job, outcome.result), facts=outcome.facts)
 
 
 def _cancelled_from_outside() -> bool:
@@ -145,10 +160,9 @@ def _cancelled_from_outside() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> None:
+async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -> _Verdict | None:
     job = context.job
     settings = context.settings
-    learns = kind in LEARNING_KINDS
     if error.transient and job.attempts < settings.job_max_attempts:
         backoff_ms = compute_backoff(
             job.attempts, factor=settings.job_min_backoff_ms, max_backoff=settings.job_max_backoff_ms, jitter=True
@@ -157,28 +171,24 @@ async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -
         log.info("job retrying", job_id=str(job.id), code=error.code, attempt=job.attempts, delay_ms=delay_ms)
         async with unit_of_work() as uow:
             await jobs.retry_later(uow, job.id, error.code, error.message, timedelta(milliseconds=delay_ms))
-        return
+        return None
     log.info("job failed", job_id=str(job.id), code=error.code, transient=error.transient)
-    await _end(jobs.Ending.failed(job, error.code, error.message), failure_is_fact=learns)
+    return _Verdict(jobs.Ending.failed(job, error.code, error.message), failure_is_fact=kind in LEARNING_KINDS)
 
 
-async def _end(
-    ending: jobs.Ending,
-    *,
-    facts: Mapping[str, Any] | None = None,
-    failure_is_fact: bool = False,
-    learns: bool = False,
-) -> None:
-    """Record the outcome: with what it taught in a transaction of its own, else coalesced with others.
+async def _end(verdict: _Verdict, *, learns: bool) -> str:
+    """Record the outcome: with what it taught in a transaction of its own, else coalesced with
+    others; the status it ended with.
 
     An outcome the database refuses (text it cannot store, say) would fail the same way on every
     delivery: the job ends FAILED instead, ``JOB_OUTCOME_UNSTORABLE``, a step error where the job
     teaches the package (``learns``) rather than a check left pending for ever.
     """
+    ending = verdict.ending
     try:
-        if jobs.teaches(ending, facts, failure_is_fact):
+        if jobs.teaches(ending, verdict.facts, verdict.failure_is_fact):
             async with unit_of_work() as uow:
-                await jobs.conclude(uow, ending, facts=facts, failure_is_fact=failure_is_fact)
+                await jobs.conclude(uow, ending, facts=verdict.facts, failure_is_fact=verdict.failure_is_fact)
         else:
             await _steps().endings.submit(ending)
     except Exception as error:
@@ -186,7 +196,9 @@ async def _end(
             raise
         log.warning("job outcome could not be stored", job_id=str(ending.job_id), error=type(error).__name__)
         message = "The job's result holds values the database cannot store; the job ended without it."
-        await _end(ending.failed_instead(UNSTORABLE, message), failure_is_fact=learns or failure_is_fact)
+        failed = ending.failed_instead(UNSTORABLE, message)
+        return await _end(_Verdict(failed, failure_is_fact=learns or verdict.failure_is_fact), learns=learns)
+    return ending.status.value
 
 
 class _Reporting:

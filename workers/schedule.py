@@ -1,12 +1,16 @@
 """Periodic messages from each worker process (the sweeper, housekeeping).
 
 Every worker process sends them; the actors are idempotent, so duplicates from several
-processes are harmless. The timer runs in a plain thread: it only sends messages.
+processes are harmless. One middleware owns every schedule (Dramatiq warns about a middleware
+type added twice), and its timer runs in a plain thread: it only sends messages.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
@@ -16,27 +20,38 @@ from dramatiq.middleware import Middleware
 log = structlog.get_logger(__name__)
 
 
-class Periodic(Middleware):
-    """Send ``actor`` every ``every_seconds`` while the worker runs (a failed send waits for the next tick)."""
+@dataclass(frozen=True)
+class Schedule:
+    """Send ``actor`` every ``every_seconds``, the first time ``first_after`` seconds after boot."""
 
-    def __init__(self, actor: dramatiq.Actor[[], Any], every_seconds: float, *, first_after: float = 1.0) -> None:
-        self.actor = actor
-        self.every_seconds = every_seconds
-        self.first_after = first_after
+    actor: dramatiq.Actor[[], Any]
+    every_seconds: float
+    first_after: float = 1.0
+
+
+class Periodic(Middleware):
+    """Sends each scheduled actor on time while the worker runs (a failed send waits for the next tick)."""
+
+    def __init__(self, schedules: Sequence[Schedule]) -> None:
+        self.schedules = tuple(schedules)
         self._stop = threading.Event()
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        thread = threading.Thread(target=self._loop, name=f"periodic-{self.actor.actor_name}", daemon=True)
-        thread.start()
+        threading.Thread(target=self._loop, name="periodic-messages", daemon=True).start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stop.set()
 
     def _loop(self) -> None:
-        wait = self.first_after
-        while not self._stop.wait(wait):
-            wait = self.every_seconds
+        started = time.monotonic()
+        due = [started + schedule.first_after for schedule in self.schedules]
+        while self.schedules:
+            index = min(range(len(due)), key=due.__getitem__)
+            if self._stop.wait(max(0.0, due[index] - time.monotonic())):
+                return
+            schedule = self.schedules[index]
+            due[index] = time.monotonic() + schedule.every_seconds
             try:
-                self.actor.send()
+                schedule.actor.send()
             except Exception as exc:  # the queue is down: try again at the next tick
-                log.warning("could not send a periodic message", actor=self.actor.actor_name, error=repr(exc))
+                log.warning("could not send a periodic message", actor=schedule.actor.actor_name, error=repr(exc))

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import dramatiq
+from dramatiq.middleware.prometheus import Prometheus
 
 from db.uow import set_job_sender
 from trainpack.settings import Settings
 from workers.broker import job_sender
-from workers.schedule import Periodic
+from workers.schedule import Periodic, Schedule
 
 PRUNE_EVERY_SECONDS = 3600.0
 
 
-def install_actors(broker: dramatiq.Broker, settings: Settings) -> None:
-    """Import the actors (they bind to the global broker, which must be set first) and the timers."""
+def install_actors(broker: dramatiq.Broker, settings: Settings, *, metrics: bool = False) -> None:
+    """Import the actors (they bind to the global broker, which must be set first) and the timers;
+    with ``metrics``, Dramatiq's Prometheus middleware and its exposition server (worker processes:
+    an API process running the actors serves its metrics itself)."""
     from workers import datasets, maintenance, models, sweeper  # noqa: F401  (registers the actors)
 
+    if metrics:
+        broker.add_middleware(Prometheus())
     sender = job_sender(broker)
     set_job_sender(sender)
     sweeper.use_sender(sender)
-    broker.add_middleware(Periodic(sweeper.sweep, settings.sweep_every_seconds))
-    broker.add_middleware(Periodic(maintenance.prune, PRUNE_EVERY_SECONDS, first_after=PRUNE_EVERY_SECONDS))
+    broker.add_middleware(
+        Periodic(
+            [
+                Schedule(sweeper.sweep, settings.sweep_every_seconds),
+                Schedule(maintenance.prune, PRUNE_EVERY_SECONDS, first_after=PRUNE_EVERY_SECONDS),
+            ]
+        )
+    )

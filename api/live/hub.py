@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Event
 from db.repositories.events import EventCursor, EventRepository
+from kit.metrics import EVENT_LAG, LIVE_DELIVERIES
 
 log = structlog.get_logger(__name__)
 
@@ -335,7 +336,10 @@ class EventHub:
                 for first in range(0, len(page), _RUN):
                     run = [(cursor_of(event), event) for event in page[first : first + _RUN]]
                     self.position = run[-1][0]
+                    handed = self.delivered
                     await self._dispatch(run)
+                    LIVE_DELIVERIES.inc(self.delivered - handed)
+                    EVENT_LAG.set(max(time.time() - run[-1][1].created_at.timestamp(), 0.0))
                     await asyncio.sleep(0)  # queued subscribers, requests and pings run between runs
                     if epoch != self._epoch or self._idle:
                         return

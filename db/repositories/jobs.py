@@ -262,6 +262,15 @@ class JobRepository:
         )
         return [detached(Job, row) for row in rows]
 
+    async def unfinished_stats(self) -> list[tuple[str, str, int, datetime | None]]:
+        """``(kind, status, count, oldest created_at)`` of the unfinished jobs (the metrics' view)."""
+        rows = await self._session.execute(
+            select(Job.kind, Job.status, func.count(), func.min(Job.created_at))
+            .where(Job.status.in_(UNFINISHED))
+            .group_by(Job.kind, Job.status)
+        )
+        return [(kind, status, int(count), oldest) for kind, status, count, oldest in rows]
+
     async def waiting_organisations(self, older_than: timedelta) -> list[uuid.UUID]:
         """Organisations with jobs waiting (unsent) for longer than ``older_than``."""
         rows = await self._session.scalars(

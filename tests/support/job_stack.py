@@ -55,6 +55,7 @@ def worker_env(database_url: str, redis_url: str, hub_url: str, cache: str, name
         "TRAINPACK_SWEEP_EVERY_SECONDS": "1",
         "TRAINPACK_SWEEP_UNSENT_GRACE_SECONDS": "1",
         "TRAINPACK_LOG_LEVEL": "WARNING",
+        "TRAINPACK_WORKER_METRICS_PORT": "0",  # workers of parallel tests would contend for one port
     }
 
 
