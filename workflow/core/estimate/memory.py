@@ -56,21 +56,31 @@ class Stack:
     base's unquantised weights (embeddings, head, norms) in float32, as PEFT's
     ``prepare_model_for_kbit_training`` does. ``dropout_mask_bytes``: a CUDA dropout keeps a byte
     mask per element; ``None`` keeps the noise in the input's dtype, as torch does on a CPU.
-    ``optimizer_step_buffer``: whether the optimizer step allocates a moment-sized temporary
-    (``None``: as the plan's optimizer does). ``cuda_context_bytes`` and ``fragmentation`` are the
-    memory outside torch's allocations and the allocator's slack (a fraction of the peak).
+    ``loss_tile_buffers``: float32 tile-sized temporaries of the chunked loss at its peak (none with
+    TRL's Triton kernel on a GPU; its torch fallback on a CPU keeps about eight in the backward).
+    ``optimizer_step_buffers``: moment-sized temporaries of the optimizer step (``None``: as the
+    plan's optimizer does: one for torch's foreach AdamW, none for a fused one).
+    ``cuda_context_bytes`` and ``fragmentation`` are the memory outside torch's allocations and the
+    allocator's slack (a fraction of the peak).
     """
 
     loss: LossKind = "chunked"
     adapter_dtype: TorchDtype | None = None
     upcast_unquantized: bool = False
     dropout_mask_bytes: int | None = 1
-    optimizer_step_buffer: bool | None = None
+    loss_tile_buffers: float = 0.0
+    optimizer_step_buffers: float | None = None
     cuda_context_bytes: int = GIB // 2
     fragmentation: float = 0.08
 
 
 DEFAULT_STACK = Stack()
+CPU_STACK = Stack(
+    dropout_mask_bytes=None, loss_tile_buffers=8.25, optimizer_step_buffers=2, cuda_context_bytes=0, fragmentation=0.0
+)
+"""The same stack on a CPU (the calibration run): torch's dropout keeps its noise, TRL's loss runs its
+torch fallback (8¼ float32 tiles live in the backward: y, z, log p, p, the gradient, the target mask
+as float and two products), torch's foreach step on a CPU holds two moment-sized buffers; no CUDA."""
 
 
 @dataclass(frozen=True)
@@ -235,20 +245,23 @@ def peak_memory(data: MemoryInput) -> MemoryBreakdown:
     gradients = trainable * trainable_bytes
     if data.gpu_count > 1:
         gradients *= 2  # DDP's gradient buckets hold a second copy of the gradients
-    step_buffer = stack.optimizer_step_buffer
-    if step_buffer is None:
-        step_buffer = optimizer.name == "adamw_torch"
-    step_temp = trainable * state_bytes if step_buffer else 0.0
+    step_buffers = stack.optimizer_step_buffers
+    if step_buffers is None:
+        step_buffers = 1.0 if optimizer.name == "adamw_torch" else 0.0
+    step_temp = trainable * state_bytes * step_buffers
     if optimizer.factored:
         step_temp = 2 * trainable_bytes * max(split.embedding, split.head, 1)
-    block = block_activation_bytes(arch, plan, stack)
-    if plan.gradient_checkpointing:
-        activations = tokens * (arch.num_layers * residual_bytes(plan) * arch.hidden_size + block)
-    else:
-        activations = tokens * arch.num_layers * block
+    block = tokens * block_activation_bytes(arch, plan, stack)
     head_saved = tokens * (4 * arch.hidden_size + e * arch.hidden_size + PER_TOKEN_LOSS_BYTES)
-    activations += head_saved
+    if plan.gradient_checkpointing:
+        stored: float = tokens * arch.num_layers * residual_bytes(plan) * arch.hidden_size + head_saved
+    else:
+        stored = arch.num_layers * block + head_saved
     logits = _loss_head(arch, plan, stack, tokens, e)
+    # The loss head's backward comes first, with every stored tensor alive; with checkpointing a
+    # block is recomputed later, once the head's buffers are gone.
+    recompute = block if plan.gradient_checkpointing and block > logits else 0.0
+    activations, logits = (stored + recompute, 0.0) if recompute else (stored, logits)
     accumulated = gradients if plan.gradient_accumulation > 1 else 0.0
     backward = weights + adapters + state + accumulated + activations + logits
     step = weights + adapters + state + gradients + step_temp
@@ -285,7 +298,8 @@ def _loss_head(arch: Architecture, plan: TrainingPlan, stack: Stack, tokens: int
     h, vocab = arch.hidden_size, arch.vocab_size
     head_trains = plan.lora is None
     if stack.loss == "chunked":
-        tile = min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB) * e
+        tile_values = min(tokens, LOSS_TILE_TOKENS) * min(vocab, LOSS_TILE_VOCAB)
+        tile = tile_values * (e + 4 * stack.loss_tile_buffers)
         grad_hidden = tokens * h * 4
         grad_weight = vocab * h * (4 + BYTES[plan.trainable_dtype]) if head_trains else 0
         return tile + grad_hidden + grad_weight
