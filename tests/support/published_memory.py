@@ -76,7 +76,9 @@ class PublishedCase:
 
     def estimated_gib(self) -> float:
         """The estimate of the quantity the source measured."""
-        plan = plan_training(ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **self.config}))
+        plan = plan_training(
+            ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **self.config})
+        )
         arch = architecture_from_config(self.model)
         assert plan is not None and arch is not None, self.name
         memory = estimate(EstimateInput(arch, plan, stack=self.stack)).memory
@@ -103,8 +105,14 @@ def _unsloth(vram_gib: int, context: int) -> PublishedCase:
         f"Llama-3.1-8B QLoRA fits {vram_gib} GB",
         UNSLOTH,
         LLAMA_3_8B,
-        {"method": "QLORA", "quantBits": 4, "batchSize": 1, "maxSeqLength": context, "gradientCheckpointing": True,
-         "lora": _lora(32, dropout=0.0)},  # fmt: skip
+        {
+            "method": "QLORA",
+            "quantBits": 4,
+            "batchSize": 1,
+            "maxSeqLength": context,
+            "gradientCheckpointing": True,
+            "lora": _lora(32, dropout=0.0),
+        },  # fmt: skip
         float(vram_gib),
         "device",
         HF_2024,
@@ -150,8 +158,13 @@ CASES: tuple[PublishedCase, ...] = (
         "Llama-3.1-8B LORA (torchtune)",
         TORCHTUNE_TABLE,
         LLAMA_3_8B,
-        {"method": "LORA", "batchSize": 2, "maxSeqLength": 2048, "gradientCheckpointing": True,
-         "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0)},  # fmt: skip
+        {
+            "method": "LORA",
+            "batchSize": 2,
+            "maxSeqLength": 2048,
+            "gradientCheckpointing": True,
+            "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0),
+        },  # fmt: skip
         16.2,
         "reserved",
         TORCHTUNE,
@@ -160,8 +173,14 @@ CASES: tuple[PublishedCase, ...] = (
         "Llama-3.1-8B QLORA (torchtune)",
         TORCHTUNE_TABLE,
         LLAMA_3_8B,
-        {"method": "QLORA", "quantBits": 4, "batchSize": 2, "maxSeqLength": 2048, "gradientCheckpointing": True,
-         "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0)},  # fmt: skip
+        {
+            "method": "QLORA",
+            "quantBits": 4,
+            "batchSize": 2,
+            "maxSeqLength": 2048,
+            "gradientCheckpointing": True,
+            "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0),
+        },  # fmt: skip
         7.4,
         "reserved",
         TORCHTUNE,

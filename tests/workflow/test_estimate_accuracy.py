@@ -6,14 +6,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.published_memory import CASES, PublishedCase, accuracy_rows, format_table, median_absolute_error
+from tests.support.published_memory import (
+    CASES,
+    LLAMA_3_8B,
+    PublishedCase,
+    accuracy_rows,
+    format_table,
+    median_absolute_error,
+)
 from workflow.core.architecture import architecture_from_config
 from workflow.core.estimate import EstimateInput, estimate
 from workflow.core.estimate.memory import Stack
 from workflow.core.hardware import DEFAULT_CATALOGUE, GIB
 from workflow.core.training import plan_training
 from workflow.steps import ConfigStepData
-from tests.support.published_memory import LLAMA_3_8B
 
 
 def test_median_absolute_error_is_within_a_quarter() -> None:
@@ -26,7 +32,9 @@ def test_median_absolute_error_is_within_a_quarter() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_never_fits_where_the_measured_figure_exceeds_the_memory(case: PublishedCase) -> None:
     """Every GPU flavour smaller than the measured need must be refused by the estimate."""
-    plan = plan_training(ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **case.config}))
+    plan = plan_training(
+        ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **case.config})
+    )
     arch = architecture_from_config(case.model)
     assert plan is not None and arch is not None
     result = estimate(EstimateInput(arch, plan, stack=case.stack))
@@ -51,9 +59,18 @@ def test_qlora_65b_fits_one_48_gb_gpu() -> None:
                  "intermediate_size": 22016, "vocab_size": 32000, "tie_word_embeddings": False}  # fmt: skip
     plan = plan_training(
         ConfigStepData.model_validate(
-            {"method": "QLORA", "quantBits": 4, "trainer": "SFT", "epochs": 1, "learningRate": 1e-4, "batchSize": 1,
-             "maxSeqLength": 512, "gradientCheckpointing": True, "optimizer": "paged_adamw_32bit",
-             "lora": {"r": 64, "dropout": 0.05}}  # fmt: skip
+            {
+                "method": "QLORA",
+                "quantBits": 4,
+                "trainer": "SFT",
+                "epochs": 1,
+                "learningRate": 1e-4,
+                "batchSize": 1,
+                "maxSeqLength": 512,
+                "gradientCheckpointing": True,
+                "optimizer": "paged_adamw_32bit",
+                "lora": {"r": 64, "dropout": 0.05},
+            }  # fmt: skip
         )
     )
     arch = architecture_from_config(llama_65b)
@@ -65,7 +82,9 @@ def test_qlora_65b_fits_one_48_gb_gpu() -> None:
 def test_the_default_stack_differs_from_the_published_one_where_it_should() -> None:
     """The same QLoRA run costs less on the pinned stack (tiled loss, bf16 adapters) than on the 2024 one."""
     case = next(case for case in CASES if case.name.endswith("fits 80 GB"))
-    plan = plan_training(ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **case.config}))
+    plan = plan_training(
+        ConfigStepData.model_validate({"trainer": "SFT", "epochs": 1, "learningRate": 1e-4, **case.config})
+    )
     arch = architecture_from_config(LLAMA_3_8B)
     assert plan is not None and arch is not None
     ours = estimate(EstimateInput(arch, plan)).memory.total

@@ -243,8 +243,8 @@ def peak_memory(data: MemoryInput) -> MemoryBreakdown:
     state = trainable * optimizer.state_values * state_bytes
     adapters = trainable * trainable_bytes if plan.lora is not None else 0.0
     gradients = trainable * trainable_bytes
-    if data.gpu_count > 1:
-        gradients *= 2  # DDP's gradient buckets hold a second copy of the gradients
+    # DDP allocates its gradient buckets when it wraps the model: a second copy, alive throughout.
+    buckets = gradients if data.gpu_count > 1 else 0.0
     step_buffers = stack.optimizer_step_buffers
     if step_buffers is None:
         step_buffers = 1.0 if optimizer.name == "adamw_torch" else 0.0
@@ -262,8 +262,9 @@ def peak_memory(data: MemoryInput) -> MemoryBreakdown:
     # block is recomputed later, once the head's buffers are gone.
     recompute = block if plan.gradient_checkpointing and block > logits else 0.0
     activations, logits = (stored + recompute, 0.0) if recompute else (stored, logits)
-    accumulated = gradients if plan.gradient_accumulation > 1 else 0.0
+    accumulated = (gradients if plan.gradient_accumulation > 1 else 0.0) + buckets
     backward = weights + adapters + state + accumulated + activations + logits
+    gradients += buckets
     step = weights + adapters + state + gradients + step_temp
     if backward >= step:
         overhead = stack.cuda_context_bytes + stack.fragmentation * backward
