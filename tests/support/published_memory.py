@@ -24,16 +24,55 @@ from workflow.steps import ConfigStepData
 Measure = Literal["allocated", "reserved", "device"]
 GB = 1e9 / GIB  # one decimal gigabyte in GiB
 
-LLAMA_2_7B = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
-              "num_key_value_heads": 32, "intermediate_size": 11008, "vocab_size": 32000, "tie_word_embeddings": False}  # fmt: skip
-LLAMA_3_8B = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
-              "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256, "tie_word_embeddings": False}  # fmt: skip
-MISTRAL_7B = {"model_type": "mistral", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
-              "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 32000, "tie_word_embeddings": False}  # fmt: skip
-PHI_2 = {"model_type": "phi", "hidden_size": 2560, "num_hidden_layers": 32, "num_attention_heads": 32,
-         "intermediate_size": 10240, "vocab_size": 51200, "tie_word_embeddings": False}  # fmt: skip
-TINY_LLAMA = {"model_type": "llama", "hidden_size": 2048, "num_hidden_layers": 22, "num_attention_heads": 32,
-              "num_key_value_heads": 4, "intermediate_size": 5632, "vocab_size": 32000, "tie_word_embeddings": False}  # fmt: skip
+LLAMA_2_7B = {
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 32,
+    "intermediate_size": 11008,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+}
+LLAMA_3_8B = {
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 14336,
+    "vocab_size": 128256,
+    "tie_word_embeddings": False,
+}
+MISTRAL_7B = {
+    "model_type": "mistral",
+    "hidden_size": 4096,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "intermediate_size": 14336,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+}
+PHI_2 = {
+    "model_type": "phi",
+    "hidden_size": 2560,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 32,
+    "intermediate_size": 10240,
+    "vocab_size": 51200,
+    "tie_word_embeddings": False,
+}
+TINY_LLAMA = {
+    "model_type": "llama",
+    "hidden_size": 2048,
+    "num_hidden_layers": 22,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 4,
+    "intermediate_size": 5632,
+    "vocab_size": 32000,
+    "tie_word_embeddings": False,
+}
 
 # Hugging Face + FlashAttention 2 baseline of Unsloth's long-context table: transformers then
 # upcast all logits to float32, PEFT kept adapters in float32 and prepare_model_for_kbit_training
@@ -112,7 +151,7 @@ def _unsloth(vram_gib: int, context: int) -> PublishedCase:
             "maxSeqLength": context,
             "gradientCheckpointing": True,
             "lora": _lora(32, dropout=0.0),
-        },  # fmt: skip
+        },
         float(vram_gib),
         "device",
         HF_2024,
@@ -164,7 +203,7 @@ CASES: tuple[PublishedCase, ...] = (
             "maxSeqLength": 2048,
             "gradientCheckpointing": True,
             "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0),
-        },  # fmt: skip
+        },
         16.2,
         "reserved",
         TORCHTUNE,
@@ -180,7 +219,7 @@ CASES: tuple[PublishedCase, ...] = (
             "maxSeqLength": 2048,
             "gradientCheckpointing": True,
             "lora": _lora(8, ["q_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], 0.0),
-        },  # fmt: skip
+        },
         7.4,
         "reserved",
         TORCHTUNE,
@@ -206,7 +245,7 @@ def accuracy_rows() -> list[dict[str, Any]]:
 
 def median_absolute_error(rows: list[dict[str, Any]]) -> float:
     """The median of the cases' absolute relative errors."""
-    return statistics.median(abs(row["error"]) for row in rows)
+    return float(statistics.median(abs(float(row["error"])) for row in rows))
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

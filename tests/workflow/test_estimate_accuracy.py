@@ -55,8 +55,15 @@ def test_qlora_65b_fits_one_48_gb_gpu() -> None:
     single 48 GB GPU (r 64 on every linear layer, bf16 adapters as its reference code casts them,
     gradient checkpointing, paged 32-bit AdamW). The estimate, in that stack with float32 logits
     and counting the paged optimizer state as GPU memory, stays below 48 GB."""
-    llama_65b = {"model_type": "llama", "hidden_size": 8192, "num_hidden_layers": 80, "num_attention_heads": 64,
-                 "intermediate_size": 22016, "vocab_size": 32000, "tie_word_embeddings": False}  # fmt: skip
+    llama_65b = {
+        "model_type": "llama",
+        "hidden_size": 8192,
+        "num_hidden_layers": 80,
+        "num_attention_heads": 64,
+        "intermediate_size": 22016,
+        "vocab_size": 32000,
+        "tie_word_embeddings": False,
+    }
     plan = plan_training(
         ConfigStepData.model_validate(
             {
@@ -70,7 +77,7 @@ def test_qlora_65b_fits_one_48_gb_gpu() -> None:
                 "gradientCheckpointing": True,
                 "optimizer": "paged_adamw_32bit",
                 "lora": {"r": 64, "dropout": 0.05},
-            }  # fmt: skip
+            }
         )
     )
     arch = architecture_from_config(llama_65b)

@@ -18,21 +18,56 @@ from workflow.core.hardware import (
 
 # The shape huggingface_hub.list_spaces_hardware() returns (prices per minute).
 HUB_LIST: list[dict[str, Any]] = [
-    {"name": "cpu-basic", "prettyName": "CPU basic", "cpu": "2 vCPU", "ram": "16 GB", "unitCostMicroUSD": 0,
-     "unitCostUSD": 0, "unitLabel": "minute"},
-    {"name": "t4-small", "prettyName": "Nvidia T4 - small", "cpu": "4 vCPU", "ram": "15 GB",
-     "accelerator": {"model": "T4", "quantity": 1, "vram": "16 GB", "manufacturer": "Nvidia"},
-     "unitCostMicroUSD": 6667, "unitCostUSD": 0.006667, "unitLabel": "minute"},
-    {"name": "a10g-largex4", "prettyName": "4x Nvidia A10G - large", "cpu": "48 vCPU", "ram": "184 GB",
-     "accelerator": {"model": "A10G", "quantity": 4, "vram": "96 GB", "manufacturer": "Nvidia"},
-     "unitCostMicroUSD": 83333, "unitCostUSD": 0.083333, "unitLabel": "minute"},
-    {"name": "rtx-pro-6000x2", "prettyName": "2x Nvidia RTX PRO 6000", "cpu": "48 vCPU", "ram": "360 GB",
-     "accelerator": {"model": "RTX PRO 6000", "quantity": 2, "vram": "192 GB", "manufacturer": "Nvidia"},
-     "unitCostMicroUSD": 100000, "unitCostUSD": 0.1, "unitLabel": "minute"},
-    {"name": "b300x1", "prettyName": "1x Nvidia B300", "cpu": "30 vCPU", "ram": "250 GB",
-     "accelerator": {"model": "B300", "quantity": 1, "vram": "288 GB", "manufacturer": "Nvidia"},
-     "unitCostMicroUSD": 150000, "unitCostUSD": 0.15, "unitLabel": "minute"},
-]  # fmt: skip
+    {
+        "name": "cpu-basic",
+        "prettyName": "CPU basic",
+        "cpu": "2 vCPU",
+        "ram": "16 GB",
+        "unitCostMicroUSD": 0,
+        "unitCostUSD": 0,
+        "unitLabel": "minute",
+    },
+    {
+        "name": "t4-small",
+        "prettyName": "Nvidia T4 - small",
+        "cpu": "4 vCPU",
+        "ram": "15 GB",
+        "accelerator": {"model": "T4", "quantity": 1, "vram": "16 GB", "manufacturer": "Nvidia"},
+        "unitCostMicroUSD": 6667,
+        "unitCostUSD": 0.006667,
+        "unitLabel": "minute",
+    },
+    {
+        "name": "a10g-largex4",
+        "prettyName": "4x Nvidia A10G - large",
+        "cpu": "48 vCPU",
+        "ram": "184 GB",
+        "accelerator": {"model": "A10G", "quantity": 4, "vram": "96 GB", "manufacturer": "Nvidia"},
+        "unitCostMicroUSD": 83333,
+        "unitCostUSD": 0.083333,
+        "unitLabel": "minute",
+    },
+    {
+        "name": "rtx-pro-6000x2",
+        "prettyName": "2x Nvidia RTX PRO 6000",
+        "cpu": "48 vCPU",
+        "ram": "360 GB",
+        "accelerator": {"model": "RTX PRO 6000", "quantity": 2, "vram": "192 GB", "manufacturer": "Nvidia"},
+        "unitCostMicroUSD": 100000,
+        "unitCostUSD": 0.1,
+        "unitLabel": "minute",
+    },
+    {
+        "name": "b300x1",
+        "prettyName": "1x Nvidia B300",
+        "cpu": "30 vCPU",
+        "ram": "250 GB",
+        "accelerator": {"model": "B300", "quantity": 1, "vram": "288 GB", "manufacturer": "Nvidia"},
+        "unitCostMicroUSD": 150000,
+        "unitCostUSD": 0.15,
+        "unitLabel": "minute",
+    },
+]
 
 
 def test_the_default_table_is_the_current_list() -> None:

@@ -242,7 +242,7 @@ def peak_memory(data: MemoryInput) -> MemoryBreakdown:
     state_bytes: float = optimizer.state_bytes if optimizer.state_bytes is not None else trainable_bytes
     state = trainable * optimizer.state_values * state_bytes
     adapters = trainable * trainable_bytes if plan.lora is not None else 0.0
-    gradients = trainable * trainable_bytes
+    gradients: float = trainable * trainable_bytes
     # DDP allocates its gradient buckets when it wraps the model: a second copy, alive throughout.
     buckets = gradients if data.gpu_count > 1 else 0.0
     step_buffers = stack.optimizer_step_buffers
