@@ -46,7 +46,7 @@ CONFIG = {
     "tie_word_embeddings": False,
 }
 BATCH, SEQUENCE = 4, 512
-RUNS = {
+RUNS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "full fp32": ({"method": "FULL", "precision": "fp32"}, {"load_dtype": "float32"}),
     "lora bf16": (
         {"method": "LORA", "precision": "bf16", "lora": {"r": 16, "dropout": 0.05}},
