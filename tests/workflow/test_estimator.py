@@ -183,6 +183,7 @@ def test_the_volume_comes_from_profiles_with_max_samples_and_eval_fraction() -> 
     volume = volume_from_profiles(dataset, profiles)
     assert volume == DataVolume((SourceTokens(90, 200.0, 400, 900), SourceTokens(45, 100.0, 150, 160)))
     assert volume_from_profiles(dataset, {0: profiles[0]}) is None
+    assert volume_from_profiles(dataset, {**profiles, 1: {"rows": 50, "rowTokens": None}}) is None
 
 
 def test_tokens_include_padding_and_epochs_and_sequence_is_the_longest_row() -> None:

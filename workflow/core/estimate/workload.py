@@ -59,9 +59,10 @@ def _eval_fraction(dataset: DatasetStepData) -> float:
 
 
 def volume_from_facts(dataset: DatasetStepData, facts: Mapping[int, DatasetFacts]) -> DataVolume | None:
-    """The volume of step 3's sources from their profiles; ``None`` until every source is profiled."""
+    """The volume of step 3's sources from their profiles; ``None`` until every source is profiled
+    with token statistics."""
     sources = dataset.sources or []
-    if not sources or any(index not in facts for index in range(len(sources))):
+    if not sources or any(index not in facts or facts[index].token_mean is None for index in range(len(sources))):
         return None
     keep = 1.0 - _eval_fraction(dataset)
     counted: list[SourceTokens] = []
