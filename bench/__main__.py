@@ -7,12 +7,13 @@ table says PASS or MISS); it is 1 when a benchmark could not run at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, delivery, downloads, emission, jobs, keyset, roundtrips
+from bench import autosave, delivery, downloads, emission, estimate, jobs, keyset, roundtrips
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -24,7 +25,10 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "delivery": delivery.run,
     "jobs": jobs.run,
     "download": downloads.run,
+    "estimate": estimate.run,
 }
+NO_DATABASE = frozenset({"estimate"})
+"""Benchmarks of pure code: when only these run, no database is opened (they are given an empty URL)."""
 
 
 def main() -> int:
@@ -38,7 +42,8 @@ def main() -> int:
     measurements: list[Measurement] = []
     failures: dict[str, str] = {}
     began = time.perf_counter()
-    with bench_database() as database_url:
+    needs_database = not set(chosen) <= NO_DATABASE
+    with bench_database() if needs_database else contextlib.nullcontext("") as database_url:
         for name in chosen:
             print(f"== {name}", flush=True)
             started = time.perf_counter()

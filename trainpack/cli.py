@@ -1,4 +1,4 @@
-"""The ``trainpack`` command: serve, migrate, manage tokens, export the schema, run a dev instance."""
+"""The ``trainpack`` command: serve, migrate, manage tokens, export the schema, run a dev instance, estimate."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from trainpack import estimate_cli
 from trainpack.logging import configure_logging
 from trainpack.settings import Settings, load_settings, server_options
 from workflow.access import Scope
@@ -20,6 +21,7 @@ from workflow.access import Scope
 app = typer.Typer(help="trainpack: build, version and deploy fine-tuning training packages.", no_args_is_help=True)
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.command("estimate")(estimate_cli.run)
 
 
 def _database_url(settings: Settings) -> str:

@@ -177,6 +177,9 @@ class DatasetProfile:
             column_kinds=self.column_kinds,
             problem_count=self.problem_count,
             gap_counts={column.name: column.missing for column in self.columns},
+            token_mean=round(self.row_tokens.mean, 2) if self.row_tokens else None,
+            token_p95=self.row_tokens.p95 if self.row_tokens else None,
+            token_max=self.row_tokens.max if self.row_tokens else None,
         )
 
     def to_json(self) -> dict[str, JsonValue]:

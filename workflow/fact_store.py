@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from workflow.core.architecture import Architecture
 from workflow.facts import DataProblem, DatasetFacts, Facts, Failure, ModelFacts
 from workflow.job_inputs import JobKind, dataset_input, input_key, model_input, wanted
 from workflow.steps import PackageContent
@@ -117,6 +118,7 @@ def model_facts_to_json(facts: ModelFacts) -> dict[str, Any]:
         "modelType": facts.model_type,
         "sizeBytes": facts.size_bytes,
         "parametersByDtype": dict(facts.parameters_by_dtype),
+        "arch": facts.arch.to_json() if facts.arch is not None else None,
     }
 
 
@@ -134,6 +136,7 @@ def model_facts_from_json(raw: Mapping[str, Any]) -> ModelFacts:
         model_type=raw.get("modelType"),
         size_bytes=raw.get("sizeBytes"),
         parameters_by_dtype=dict(raw.get("parametersByDtype", {})),
+        arch=Architecture.from_json(raw["arch"]) if raw.get("arch") else None,
     )
 
 
@@ -147,6 +150,9 @@ def dataset_facts_to_json(facts: DatasetFacts) -> dict[str, Any]:
         "columnKinds": dict(facts.column_kinds),
         "problemCount": facts.problem_count,
         "gapCounts": dict(facts.gap_counts),
+        "tokenMean": facts.token_mean,
+        "tokenP95": facts.token_p95,
+        "tokenMax": facts.token_max,
     }
 
 
@@ -160,6 +166,9 @@ def dataset_facts_from_json(raw: Mapping[str, Any]) -> DatasetFacts:
         column_kinds=dict(raw.get("columnKinds", {})),
         problem_count=int(raw.get("problemCount", 0)),
         gap_counts=dict(raw.get("gapCounts", {})),
+        token_mean=raw.get("tokenMean"),
+        token_p95=raw.get("tokenP95"),
+        token_max=raw.get("tokenMax"),
     )
 
 

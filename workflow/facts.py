@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from workflow.core.architecture import Architecture
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -35,6 +37,8 @@ class ModelFacts:
     model_type: str | None = None
     size_bytes: int | None = None
     parameters_by_dtype: Mapping[str, int] = field(default_factory=dict)
+    # The decoder's dimensions from config.json (``architecture`` above is its class name).
+    arch: Architecture | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,10 @@ class DatasetFacts:
     # The totals behind the capped ``problems`` and ``column_gaps``, so a rule can say "… and N more".
     problem_count: int = 0
     gap_counts: Mapping[str, int] = field(default_factory=dict)
+    # Approximate tokens per row (all text columns together): the estimator's training volume.
+    token_mean: float | None = None
+    token_p95: int | None = None
+    token_max: int | None = None
 
 
 @dataclass(frozen=True)

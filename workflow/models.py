@@ -1,7 +1,9 @@
 """What a model's files say about it (pure): parameters, dtype, context length, LoRA targets.
 
 Both resolvers (Hub and local directory) read the safetensors headers and ``config.json``;
-this module turns those into ``ModelFacts`` the same way for both.
+this module turns those into ``ModelFacts`` the same way for both, the decoder's dimensions
+included (``workflow.core.architecture``). The parameter count comes from the headers; without
+weights it is derived from the config for the known decoder families.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
+from workflow.core.architecture import architecture_from_config, parameter_count
 from workflow.facts import ModelFacts
 
 CONTEXT_KEYS = ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx", "max_seq_len")
@@ -69,12 +72,15 @@ def model_facts(
 ) -> ModelFacts:
     """The resolved model, as the rules and the step summary see it."""
     by_dtype = parameters_by_dtype(tensors)
+    arch = architecture_from_config(config)
+    counted = sum(by_dtype.values())
+    derived = parameter_count(arch) if arch is not None else None
     architectures: Sequence[str] = config.get("architectures") or []
     return ModelFacts(
         resolved_sha=sha,
         context_length=context_length(config),
         module_names=lora_targets(tensors),
-        parameter_count=sum(by_dtype.values()),
+        parameter_count=counted if counted else derived,
         licence=licence,
         gated=gated,
         dtype=max(by_dtype, key=by_dtype.__getitem__) if by_dtype else None,
@@ -82,4 +88,5 @@ def model_facts(
         model_type=config.get("model_type") if isinstance(config.get("model_type"), str) else None,
         size_bytes=size_bytes,
         parameters_by_dtype=by_dtype,
+        arch=arch,
     )

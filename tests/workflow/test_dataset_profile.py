@@ -277,6 +277,9 @@ def test_to_facts() -> None:
         column_kinds={"instruction": "string", "output": "string"},
         problem_count=1,
         gap_counts={"instruction": 0, "output": 1},
+        token_mean=1.5,
+        token_p95=2,
+        token_max=2,
     )
 
 

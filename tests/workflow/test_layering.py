@@ -24,7 +24,6 @@ PURE_MODULES = (
     "workflow.presets",
     "workflow.facts",
     "workflow.datasets",
-    "workflow.hardware",
     "workflow.rules",
     "workflow.rules.checks",
     "workflow.rules.model",

@@ -53,6 +53,13 @@ def test_precision_decides_load_dtype_and_autocast(method: str, precision: str, 
     assert (plan.load_dtype, plan.mixed_precision) == (load, mixed)
 
 
+def test_qlora_adapters_are_bfloat16_as_trl_casts_them() -> None:
+    assert _plan(method="QLORA", quantBits=4).adapter_dtype == "bfloat16"
+    assert _plan(method="QLORA", quantBits=4, precision="fp16").trainable_dtype == "bfloat16"
+    assert _plan(method="LORA", precision="fp16").adapter_dtype == "float32"
+    assert _plan(method="FULL", precision="fp16").adapter_dtype is None
+
+
 def test_qlora_quantises_in_4bit_nf4_and_needs_bitsandbytes() -> None:
     plan = _plan(method="QLORA", quantBits=4, precision="fp16")
     assert plan.quantization.bits == 4

@@ -76,7 +76,8 @@ class Quantization:
 class LoraPlan:
     """The adapters: rank, scaling, dropout and the targeted linear modules (``all-linear`` or names).
 
-    PEFT keeps adapter weights in float32 whatever the base's dtype (``autocast_adapter_dtype``).
+    PEFT keeps adapter weights in float32 whatever the base's dtype (``autocast_adapter_dtype``);
+    on a quantised (QLoRA) base TRL's SFTTrainer then casts them to bfloat16 (QLoRA paper §3).
     """
 
     r: int
@@ -117,8 +118,10 @@ class TrainingPlan:
 
     @property
     def adapter_dtype(self) -> TorchDtype | None:
-        """The adapters' dtype (float32, see ``LoraPlan``), ``None`` for a full fine-tune."""
-        return "float32" if self.lora is not None else None
+        """The adapters' dtype (float32, bfloat16 on a QLoRA base; see ``LoraPlan``), ``None`` for a full fine-tune."""
+        if self.lora is None:
+            return None
+        return "bfloat16" if self.quantization is not None else "float32"
 
     @property
     def trainable_dtype(self) -> TorchDtype:

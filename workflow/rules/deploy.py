@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from workflow.core.hardware import FLAVOURS_BY_NAME
 from workflow.facts import Facts
-from workflow.hardware import FLAVOURS_BY_NAME
 from workflow.issues import Issue, IssueCode, Severity
 from workflow.rules.checks import REPO_ID, REPO_NAME, Range, check_pattern, check_range, require
 from workflow.steps import PackageContent
