@@ -61,12 +61,20 @@ HARDWARE: tuple[dict[str, Any], ...] = (
     _flavour("t4-small", "Nvidia T4 - small", "4 vCPU", "15 GB", 0.40, ("T4", 1, 16)),
     _flavour("t4-medium", "Nvidia T4 - medium", "8 vCPU", "30 GB", 0.60, ("T4", 1, 16)),
     _flavour("l4x1", "1x Nvidia L4", "8 vCPU", "30 GB", 0.80, ("L4", 1, 24)),
+    _flavour("l4x4", "4x Nvidia L4", "48 vCPU", "186 GB", 3.80, ("L4", 4, 24)),
+    _flavour("l40sx1", "1x Nvidia L40S", "8 vCPU", "62 GB", 1.80, ("L40S", 1, 48)),
+    _flavour("l40sx4", "4x Nvidia L40S", "48 vCPU", "382 GB", 8.30, ("L40S", 4, 48)),
+    _flavour("l40sx8", "8x Nvidia L40S", "192 vCPU", "1534 GB", 23.50, ("L40S", 8, 48)),
     _flavour("a10g-small", "Nvidia A10G - small", "4 vCPU", "15 GB", 1.00, ("A10G", 1, 24)),
     _flavour("a10g-large", "Nvidia A10G - large", "12 vCPU", "46 GB", 1.50, ("A10G", 1, 24)),
-    _flavour("l40sx1", "1x Nvidia L40S", "8 vCPU", "62 GB", 1.80, ("L40S", 1, 48)),
+    _flavour("a10g-largex2", "2x Nvidia A10G - large", "24 vCPU", "92 GB", 3.00, ("A10G", 2, 24)),
+    _flavour("a10g-largex4", "4x Nvidia A10G - large", "48 vCPU", "184 GB", 5.00, ("A10G", 4, 24)),
     _flavour("a100-large", "Nvidia A100 - large", "12 vCPU", "142 GB", 2.50, ("A100", 1, 80)),
+    _flavour("a100x4", "4x Nvidia A100", "48 vCPU", "568 GB", 10.00, ("A100", 4, 80)),
+    _flavour("a100x8", "8x Nvidia A100", "96 vCPU", "1136 GB", 20.00, ("A100", 8, 80)),
 )
-"""The ``/api/spaces/hardware`` reply (prices per minute, as the Hub gives them)."""
+"""The ``/api/spaces/hardware`` reply: prices per minute and total VRAM, as the Hub gives them (tests may
+replace ``SpacesStandin.hardware``)."""
 
 
 class SpacesStandin:

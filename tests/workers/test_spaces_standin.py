@@ -210,3 +210,17 @@ def test_gated_auth_checks_follow_grants_and_fine_grained_permission(hub: HubSta
         HfApi(endpoint=hub.url, token=False).auth_check("standin/gated-check")
     assert anonymous.value.response.status_code == 401
     assert stranger.model_info("standin/gated-check").gated == "manual"  # metadata stays public
+
+
+def test_a_forced_crash_ends_a_running_space_on_its_commit(hub: HubStandin) -> None:
+    user, _, api = user_token(hub)
+    space_id = f"{user}/crash"
+    hub.spaces.script(space_id, ["RUNNING"])
+    new_space(api, space_id)
+    commit = api.create_commit(space_id, [dockerfile()], commit_message="app", repo_type="space").oid
+
+    hub.spaces.force(space_id, [Phase("RUNTIME_ERROR", error="Killed", run_logs=("Killed",))])
+
+    runtime = api.get_space_runtime(space_id)
+    assert (runtime.stage, runtime.raw["sha"], runtime.raw["errorMessage"]) == ("RUNTIME_ERROR", commit, "Killed")
+    assert list(api.fetch_space_logs(space_id)) == ["Killed\n"]
