@@ -118,3 +118,24 @@ def test_dev_runs_with_no_configuration_and_keeps_its_data(tmp_path: Path) -> No
         assert [edge["node"]["name"] for edge in listing["data"]["packages"]["edges"]] == ["kept"]
     finally:
         _stop(process)
+
+
+def test_the_other_commands_use_the_running_dev_instance(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "TRAINPACK_DATABASE_URL")}
+    env |= {"TRAINPACK_DATA_DIR": str(data_dir)}
+    assert _trainpack("token", "list", env=env).returncode == 2  # nothing to find before dev runs
+    process, _ = _start_dev(data_dir, port)
+    try:
+        _ready(url)
+        created = _trainpack("token", "create", "--org", "scripted", "--scope", "read", env=env)
+        assert created.returncode == 0, created.stderr
+        viewer = httpx.post(
+            f"{url}/graphql", json=VIEWER, headers={"Authorization": f"Bearer {created.stdout.strip()}"}
+        )
+        assert viewer.json()["data"]["viewer"]["organisation"]["name"] == "scripted"
+    finally:
+        _stop(process)
+    assert _trainpack("token", "list", env=env).returncode == 2  # the instance is gone, and so is its file

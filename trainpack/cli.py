@@ -25,10 +25,17 @@ app.command("estimate")(estimate_cli.run)
 
 
 def _database_url(settings: Settings) -> str:
-    if not settings.database_url:
-        typer.echo("DATABASE_URL is not set (use `trainpack dev` for an embedded database).", err=True)
+    """``DATABASE_URL``, else the database of the dev instance running from the data folder."""
+    if settings.database_url:
+        return settings.database_url
+    from trainpack.dev import running_instance
+
+    found = running_instance(settings.data_dir)
+    if found is None:
+        typer.echo("DATABASE_URL is not set and no dev instance is running (start one: `trainpack dev`).", err=True)
         raise typer.Exit(2)
-    return settings.database_url
+    os.environ["DATABASE_URL"] = found  # for the processes this command starts (serve, worker)
+    return found
 
 
 @app.command()

@@ -8,7 +8,9 @@ organisation (revoking the previous dev token), and serves GraphiQL.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from pathlib import Path
 
 import uvicorn
 
@@ -34,22 +36,49 @@ async def _fresh_dev_token(url: str) -> str:
     return issued.secret
 
 
+INSTANCE_FILE = "dev-instance.json"
+"""In the data folder while a dev instance runs: its database, so the other commands find it."""
+
+
+def running_instance(data_dir: Path) -> str | None:
+    """The database URL of the dev instance serving from ``data_dir``, if one is running."""
+    try:
+        instance = json.loads((data_dir / INSTANCE_FILE).read_text())
+        os.kill(int(instance["pid"]), 0)  # raises if that process is gone
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    url = instance.get("databaseUrl")
+    return url if isinstance(url, str) else None
+
+
 def _serve(settings: Settings, url: str, port: int) -> None:
     migrations.upgrade(url)
     secret = asyncio.run(_fresh_dev_token(url))
     os.environ["DATABASE_URL"] = url
+    instance = settings.data_dir / INSTANCE_FILE
+    instance.parent.mkdir(parents=True, exist_ok=True)
+    instance.write_text(json.dumps({"databaseUrl": url, "pid": os.getpid(), "port": port}))
     address = f"http://{settings.host}:{port}/graphql"
     banner = (
         f"\ntrainpack is ready: GraphiQL at {address}\n"
         f"Token (organisation '{DEV_ORGANISATION}', all scopes): {secret}\n"
         f"Send it as the header  Authorization: Bearer {secret}\n"
+        "Other commands (trainpack token create …) use this instance's database while it runs.\n"
         f"Try: curl -s {address} -H 'Authorization: Bearer {secret}' -H 'Content-Type: application/json' "
         '-d \'{"query":"{ viewer { organisation { name } scopes } }"}\'\n'
     )
     print(banner, flush=True)
-    uvicorn.run(
-        "trainpack.asgi:app", factory=True, host=settings.host, port=port, log_config=None, **server_options(settings)
-    )
+    try:
+        uvicorn.run(
+            "trainpack.asgi:app",
+            factory=True,
+            host=settings.host,
+            port=port,
+            log_config=None,
+            **server_options(settings),
+        )
+    finally:
+        instance.unlink(missing_ok=True)
 
 
 def run_dev(settings: Settings, *, port: int | None = None) -> None:
