@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -70,6 +70,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         except (HTTPException, BodyTooLargeError) as error:
             return refusal(error)
+        except ClientDisconnect:  # the client hung up while sending its request: nobody to answer
+            log.info("client hung up before its request was read")
+            return Response(status_code=400)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON body, multipart field or query parameter: UTF-8, valid, not nested too deeply,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -83,11 +84,12 @@ class InProcessServer:
 
 
 @contextmanager
-def subprocess_server(database_url: str, **env: str) -> Iterator[str]:
-    """``trainpack serve`` in its own process; yields the base URL."""
+def subprocess_server(database_url: str, *, log_to: Path | None = None, **env: str) -> Iterator[str]:
+    """``trainpack serve`` in its own process; yields the base URL. Its log goes to ``log_to``
+    when given (else to a temporary file shown if it fails to start)."""
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "TRAINPACK_LOG_LEVEL": "WARNING", **env}
-    with tempfile.TemporaryFile() as log:
+    with log_to.open("w+b") if log_to is not None else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "trainpack", "serve", "--port", str(port)],
             env=environment,
