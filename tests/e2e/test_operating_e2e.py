@@ -158,8 +158,16 @@ async def test_one_trace_runs_from_a_mutation_to_the_job_it_starts(database_url:
         hub.add_model("acme/tiny-llama", tiny_llama().files)
         tracing = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url, "OTEL_BSP_SCHEDULE_DELAY": "200"}
         env = {**worker_env(database_url, redis_url, hub.url, cache, namespace), **tracing}
-        served = {"REDIS_URL": redis_url, "TRAINPACK_QUEUE_NAMESPACE": namespace, **tracing}
-        with subprocess_server(database_url, **served) as base_url, worker_process(env):
+        with (
+            subprocess_server(
+                database_url,
+                REDIS_URL=redis_url,
+                TRAINPACK_QUEUE_NAMESPACE=namespace,
+                OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+                OTEL_BSP_SCHEDULE_DELAY="200",
+            ) as base_url,
+            worker_process(env),
+        ):
             async with Api(f"{base_url}/graphql", await issue_token(database_url)) as api:
                 package_id, revision = await new_package(api)
                 await save(api, package_id, revision, MODEL)
