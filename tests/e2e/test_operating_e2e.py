@@ -183,7 +183,12 @@ async def test_one_trace_runs_from_a_mutation_to_the_job_it_starts(database_url:
             except AssertionError:
                 print(sorted({(span[0], span[1]) for span in receiver.spans}))
                 raise
-    [job] = [s for s in receiver.spans if s[0] == "trainpack-worker" and s[1] == "job model.resolve"]
+    # A busy machine may deliver the message twice (the second finds the job taken): the span of
+    # the delivery that ran it is the one in the request's trace.
+    api_traces = {s[2] for s in receiver.spans if s[0] == "trainpack-api"}
+    job = next(
+        s for s in receiver.spans if s[0] == "trainpack-worker" and s[1] == "job model.resolve" and s[2] in api_traces
+    )
     in_trace = [s for s in receiver.spans if s[2] == job[2]]
     assert any(s[0] == "trainpack-api" and "saveDraft" in s[1] for s in in_trace), in_trace
     assert any(s[0] == "trainpack-worker" and s[4] == job[3] for s in in_trace)  # the job's statements, under it
