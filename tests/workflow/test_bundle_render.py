@@ -178,6 +178,7 @@ def test_datasets_json_pins_every_source_and_carries_uploaded_files() -> None:
     chat, local = uploaded("../../my chats.jsonl", CHAT), uploaded("/srv/private/datasets/answers.csv", csv, "CSV")
     bundle = render_bundle(bundle_inputs(content, [pin, chat, local]))
     document = json.loads(bundle["datasets.json"])
+    assert "a held-out 20% of every source" in bundle["README.md"].decode()
     first, second, third = document["sources"]
     assert document["trainer"] == "SFT"
     assert document["eval"] == {"mode": "FRACTION", "fraction": 0.2}
@@ -221,6 +222,7 @@ def test_readme_has_the_spaces_header_and_the_model_card() -> None:
     assert hashlib.sha256(CHAT).hexdigest() in body
     assert "`apache-2.0`" in body
     assert "| LoRA rank | 8 |" in body
+    assert "Evaluation: none." in body
     assert body.index("cost") < body.index("hardware") < body.index("peak memory")  # sorted labels
     assert "$0.05" in body
     unknown = render_bundle(bundle_inputs(content, [uploaded("chat.jsonl", CHAT)], model=model_facts(licence=None)))

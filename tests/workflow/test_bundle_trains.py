@@ -4,8 +4,10 @@ A tiny randomly initialised Llama-style model and its tokenizer (with a chat tem
 here, with ``tokenizers``, in the training environment (``tests/support/training_env.py``: a pip
 virtual environment of the bundle's own requirements, built once and cached). Each test renders
 a bundle, packs, verifies and unpacks it, and runs its ``train.py`` in a subprocess of that
-environment (PEFT's FutureWarning stays out of this process): SFT with LoRA fetching the model
-from the Hub stand-in at its pinned commit, DPO with LoRA offline through the local overrides.
+environment (PEFT's FutureWarning stays out of this process): SFT with LoRA on an uploaded chat
+JSONL and a Hub dataset, fetching the model and the dataset from the Hub stand-in at their
+pinned commits, and DPO with LoRA on an uploaded preference JSONL, offline through the local
+overrides.
 The loss must fall from the first progress line to the last, and an adapter must be saved.
 """
 
@@ -25,11 +27,12 @@ import pytest
 from tests.support.bundles import bundle_inputs, hub_source, model_facts, package_content, unpack, uploaded
 from tests.support.hub_standin import HubStandin
 from tests.support.training_env import ensure_training_env
-from workflow.core.bundle import archive_digest, pack, render_bundle, verify
+from workflow.core.bundle import HubDatasetPin, archive_digest, pack, render_bundle, verify
 from workflow.core.training import plan_training
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "support" / "training"
 REPO_ID = "trainpack-tests/tiny-llama"
+DATASET_ID = "trainpack-tests/counting"
 STEPS = 20
 RUN_TIMEOUT = 300
 
@@ -76,11 +79,22 @@ def tiny(python: Path, tmp_path_factory: pytest.TempPathFactory) -> Tiny:
     return Tiny(model=folder / "model", data=folder / "data")
 
 
+@dataclass(frozen=True)
+class Hub:
+    """The stand-in serving the tiny model and an instruction dataset, and their commits."""
+
+    standin: HubStandin
+    model_sha: str
+    dataset_sha: str
+
+
 @pytest.fixture(scope="module")
-def hub(tiny: Tiny) -> Iterator[tuple[HubStandin, str]]:
+def hub(tiny: Tiny) -> Iterator[Hub]:
     with HubStandin() as standin:
         files = {path.name: path.read_bytes() for path in sorted(tiny.model.iterdir())}
-        yield standin, standin.add_model(REPO_ID, files)
+        model_sha = standin.add_model(REPO_ID, files)
+        data = {"data/train.csv": (tiny.data / "instructions.csv").read_bytes(), "README.md": b"# Counting\n"}
+        yield Hub(standin, model_sha, standin.add_dataset(DATASET_ID, data))
 
 
 def _train(python: Path, bundle_dir: Path, workdir: Path, flags: list[str], env: dict[str, str]) -> Run:
@@ -125,16 +139,16 @@ def _unpacked_bundle(inputs: Any, folder: Path) -> Path:
     return unpack(archive, folder)
 
 
-def test_sft_lora_bundle_trains_on_a_model_from_the_hub_at_its_pinned_commit(
-    python: Path, tiny: Tiny, hub: tuple[HubStandin, str], tmp_path: Path, record_property: Any
+def test_sft_lora_bundle_trains_on_a_model_and_dataset_from_the_hub_at_their_pinned_commits(
+    python: Path, tiny: Tiny, hub: Hub, tmp_path: Path, record_property: Any
 ) -> None:
-    standin, sha = hub
+    standin = hub.standin
     content = package_content(
         sources=[
             {"source": "UPLOAD", "uploadId": "u1", "format": "CHAT", "columnMapping": {"messages": "conversation"}},
             {
-                "source": "UPLOAD",
-                "uploadId": "u2",
+                "source": "HUB",
+                "repoId": DATASET_ID,
                 "format": "INSTRUCTION",
                 "columnMapping": {"prompt": "ask", "completion": "reply"},
                 "weight": 0.5,
@@ -145,11 +159,9 @@ def test_sft_lora_bundle_trains_on_a_model_from_the_hub_at_its_pinned_commit(
         config_changes={"learningRate": 5e-3, "batchSize": 8},
         repo_id=REPO_ID,
     )
-    pins = [
-        uploaded("chat.jsonl", (tiny.data / "chat.jsonl").read_bytes()),
-        uploaded("instructions.csv", (tiny.data / "instructions.csv").read_bytes(), "CSV"),
-    ]
-    bundle_dir = _unpacked_bundle(bundle_inputs(content, pins, model=model_facts(sha=sha)), tmp_path / "bundle")
+    pins = [uploaded("chat.jsonl", (tiny.data / "chat.jsonl").read_bytes()), HubDatasetPin(hub.dataset_sha)]
+    inputs = bundle_inputs(content, pins, model=model_facts(sha=hub.model_sha))
+    bundle_dir = _unpacked_bundle(inputs, tmp_path / "bundle")
     standin.clear_log()
     run = _train(
         python, bundle_dir, tmp_path / "elsewhere", [], {"HF_ENDPOINT": standin.url, "HF_HOME": str(tmp_path / "hf")}
@@ -159,7 +171,9 @@ def test_sft_lora_bundle_trains_on_a_model_from_the_hub_at_its_pinned_commit(
     assert [(r["rows"], r["train"], r["eval"]) for r in data] == [(60, 54, 6), (60, 18, 4)]
     assert any(r["event"] == "eval" for r in run.records)
     weights = standin.requests_for(r"/resolve/.*/model\.safetensors$", "GET")
-    assert weights and all(f"/resolve/{sha}/" in request.path for request in weights)
+    assert weights and all(f"/resolve/{hub.model_sha}/" in request.path for request in weights)
+    data_files = standin.requests_for(rf"^/datasets/{DATASET_ID}/resolve/.*\.csv$", "GET")
+    assert data_files and all(f"/resolve/{hub.dataset_sha}/" in request.path for request in data_files)
 
 
 def test_dpo_lora_bundle_trains_offline_on_a_local_model_folder(

@@ -106,7 +106,7 @@ def _dataset_row(source: Mapping[str, Any]) -> tuple[object, ...]:
 
 def _evaluation(evaluation: Mapping[str, Any]) -> str:
     if evaluation["mode"] == "FRACTION":
-        return f"a held-out {evaluation['fraction']:.0%} of every source (before weighting)"
+        return f"a held-out {evaluation['fraction'] * 100:g}% of every source (before weighting)"
     if evaluation["mode"] == "SPLIT":
         return f"split `{evaluation['split']}` of every Hub source"
     return "none"
