@@ -27,7 +27,7 @@ import pytest
 from tests.support.bundles import bundle_inputs, hub_source, model_facts, package_content, unpack, uploaded
 from tests.support.hub_standin import HubStandin
 from tests.support.training_env import ensure_training_env
-from workflow.core.bundle import HubDatasetPin, archive_digest, pack, render_bundle, verify
+from workflow.core.bundle import DatasetPin, HubDatasetPin, archive_digest, pack, render_bundle, verify
 from workflow.core.training import plan_training
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "support" / "training"
@@ -159,7 +159,10 @@ def test_sft_lora_bundle_trains_on_a_model_and_dataset_from_the_hub_at_their_pin
         config_changes={"learningRate": 5e-3, "batchSize": 8},
         repo_id=REPO_ID,
     )
-    pins = [uploaded("chat.jsonl", (tiny.data / "chat.jsonl").read_bytes()), HubDatasetPin(hub.dataset_sha)]
+    pins: list[DatasetPin] = [
+        uploaded("chat.jsonl", (tiny.data / "chat.jsonl").read_bytes()),
+        HubDatasetPin(hub.dataset_sha),
+    ]
     inputs = bundle_inputs(content, pins, model=model_facts(sha=hub.model_sha))
     bundle_dir = _unpacked_bundle(inputs, tmp_path / "bundle")
     standin.clear_log()
