@@ -298,14 +298,15 @@ def test_inputs_that_do_not_describe_a_run_are_refused_with_a_code() -> None:
 
 
 def test_a_local_model_renders_a_bundle_folder_but_cannot_go_to_a_space() -> None:
+    local = {"source": "LOCAL", "path": "/srv/models/private-base"}
     content = package_content(sources=[UPLOAD_CHAT]).model_copy(
-        update={"model": package_content(sources=[]).model.model_copy(update={"source": "LOCAL", "path": "/m"})}
+        update={"model": package_content(sources=[]).model.model_copy(update=local)}
     )
     bundle = render_bundle(bundle_inputs(content, [uploaded("chat.jsonl", CHAT)]))
     config = _yaml(bundle)
     assert config["model_name_or_path"] == "./model"
     assert "model_revision" not in config
-    assert b'"/m"' not in bundle["train.yaml"]
+    assert all(b"/srv/models" not in file.content for file in bundle.files)
     space = content.model_copy(update={"deploy": content.deploy.model_copy(update={"target": "HF_SPACE"})})
     with pytest.raises(BundleInputError) as caught:
         render_bundle(bundle_inputs(space, [uploaded("chat.jsonl", CHAT)]))
