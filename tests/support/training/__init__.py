@@ -1,0 +1,1 @@
+"""Scripts the tests run with the training environment's Python (not trainpack's)."""
