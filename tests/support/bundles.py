@@ -20,6 +20,8 @@ from workflow.steps import PackageContent
 
 MODEL_SHA = "4e20de362430cd3b72f300e6b0f18e50e7166e08"
 DATASET_SHA = "0b9d3ed4d0ab7f0c8b5e5e6cf2bd1c6f2a1f2c3d"
+UPLOAD_ID = "6f1c2b8e-5d0a-4c3e-9a7b-2e4f6a8c0d12"
+"""An uploaded file's id, as step data names it."""
 
 SOURCES_BY_FORMAT: dict[str, dict[str, Any]] = {
     "CHAT": {"format": "CHAT", "columnMapping": {"messages": "conversation"}},
@@ -132,7 +134,7 @@ def reference_inputs() -> BundleInputs:
     chat = b'{"conversation": [{"role": "user", "content": "Hi \\u00e9"}, {"role": "assistant", "content": "Yo"}]}\n'
     hub, pin = hub_source("INSTRUCTION")
     content = package_content(
-        sources=[{"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"]}, {**hub, "weight": 0.5}],
+        sources=[{"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"]}, {**hub, "weight": 0.5}],
         evaluation={"mode": "FRACTION", "fraction": 0.1},
         deploy={"target": "HF_SPACE", "pushTo": "acme/out", "space": {"owner": "acme", "name": "tiny"}},
     )

@@ -21,7 +21,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.bundles import SOURCES_BY_FORMAT, bundle_inputs, import_file, package_content, unpack, uploaded
+from tests.support.bundles import (
+    SOURCES_BY_FORMAT,
+    UPLOAD_ID,
+    bundle_inputs,
+    import_file,
+    package_content,
+    unpack,
+    uploaded,
+)
 from workflow.core.bundle import pack, render_bundle
 from workflow.rules.dataset import FORMAT_ROLES, TRAINER_FORMATS
 
@@ -46,7 +54,7 @@ modelling and preference datasets)."""
 
 
 def _unpacked(tmp_path: Path, trainer: str, fmt: str) -> tuple[Path, ModuleType]:
-    source = {"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT[fmt]}
+    source = {"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT[fmt]}
     content = package_content(sources=[source], config_changes={"trainer": trainer})
     data = (json.dumps(ROWS[fmt]) + "\n").encode()
     folder = unpack(pack(render_bundle(bundle_inputs(content, [uploaded("rows.jsonl", data)]))), tmp_path / "bundle")

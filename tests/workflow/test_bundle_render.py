@@ -16,6 +16,7 @@ from tests.support.bundles import (
     DATASET_SHA,
     MODEL_SHA,
     SOURCES_BY_FORMAT,
+    UPLOAD_ID,
     bundle_inputs,
     hub_source,
     model_facts,
@@ -40,7 +41,9 @@ CHAT = b'{"conversation": [{"role": "user", "content": "hi"}, {"role": "assistan
 
 
 def _chat_bundle(**changes: Any) -> Bundle:
-    content = package_content(sources=[{"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"]}], **changes)
+    content = package_content(
+        sources=[{"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"]}], **changes
+    )
     return render_bundle(bundle_inputs(content, [uploaded("chat.jsonl", CHAT)]))
 
 
@@ -51,7 +54,7 @@ def _yaml(bundle: Bundle, path: str = "train.yaml") -> dict[str, Any]:
 
 def test_train_yaml_is_the_plan_under_trl_names() -> None:
     content = package_content(
-        sources=[{"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"]}],
+        sources=[{"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"]}],
         config_changes={"warmupRatio": 0.03, "gradientAccumulation": 4, "weightDecay": 0.01, "scheduler": "cosine"},
     )
     bundle = render_bundle(bundle_inputs(content, [uploaded("chat.jsonl", CHAT)]))
@@ -167,7 +170,7 @@ def test_datasets_json_pins_every_source_and_carries_uploaded_files() -> None:
             {**hub, "subset": "en", "split": "train", "weight": 2.0, "maxSamples": 100},
             {
                 "source": "UPLOAD",
-                "uploadId": "u1",
+                "uploadId": UPLOAD_ID,
                 "format": "CHAT",
                 "columnMapping": {"messages": "conversation", "prompt": "unused"},
             },
@@ -200,7 +203,9 @@ def test_datasets_json_pins_every_source_and_carries_uploaded_files() -> None:
 
 
 def test_one_upload_used_twice_is_carried_once() -> None:
-    sources = [{"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"], "weight": w} for w in (1.0, 3.0)]
+    sources = [
+        {"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"], "weight": w} for w in (1.0, 3.0)
+    ]
     bundle = render_bundle(bundle_inputs(package_content(sources=sources), [uploaded("a.jsonl", CHAT)] * 2))
     document = json.loads(bundle["datasets.json"])
     assert document["sources"][0]["file"] == document["sources"][1]["file"]
@@ -209,7 +214,7 @@ def test_one_upload_used_twice_is_carried_once() -> None:
 
 def test_readme_has_the_spaces_header_and_the_model_card() -> None:
     estimate = {"hardware": "t4-small", "peak memory per GPU": "1.2 GB", "cost": "$0.05"}
-    content = package_content(sources=[{"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"]}])
+    content = package_content(sources=[{"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"]}])
     bundle = render_bundle(bundle_inputs(content, [uploaded("chat.jsonl", CHAT)], estimate=estimate))
     text = bundle["README.md"].decode()
     _, header, body = text.split("---\n", 2)
@@ -277,7 +282,7 @@ def _refused(content_changes: dict[str, Any], pins: list[Any] | None = None, **i
     return caught.value.code
 
 
-UPLOAD_CHAT = {"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["CHAT"]}
+UPLOAD_CHAT = {"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["CHAT"]}
 
 
 def test_inputs_that_do_not_describe_a_run_are_refused_with_a_code() -> None:
@@ -291,7 +296,7 @@ def test_inputs_that_do_not_describe_a_run_are_refused_with_a_code() -> None:
     assert _refused({"sources": [UPLOAD_CHAT]}, pins=[HubDatasetPin(DATASET_SHA)]) == "BUNDLE_DATASET_UNPINNED"
     tampered = DatasetFile("chat.jsonl", "JSONL", CHAT + b"\n", hashlib.sha256(CHAT).hexdigest())
     assert _refused({"sources": [UPLOAD_CHAT]}, pins=[tampered]) == "BUNDLE_DATASET_SHA256_MISMATCH"
-    preference = {"source": "UPLOAD", "uploadId": "u1", **SOURCES_BY_FORMAT["PREFERENCE"]}
+    preference = {"source": "UPLOAD", "uploadId": UPLOAD_ID, **SOURCES_BY_FORMAT["PREFERENCE"]}
     assert _refused({"sources": [preference]}) == "BUNDLE_DATASET_INVALID"  # SFT takes no preference data
     partial = {**UPLOAD_CHAT, "columnMapping": {"prompt": "x"}}
     assert _refused({"sources": [partial]}) == "BUNDLE_DATASET_INVALID"

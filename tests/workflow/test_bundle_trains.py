@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.bundles import bundle_inputs, hub_source, model_facts, package_content, unpack, uploaded
+from tests.support.bundles import UPLOAD_ID, bundle_inputs, hub_source, model_facts, package_content, unpack, uploaded
 from tests.support.hub_standin import HubStandin
 from tests.support.training_env import ensure_training_env
 from workflow.core.bundle import DatasetPin, HubDatasetPin, archive_digest, pack, render_bundle, verify
@@ -145,7 +145,12 @@ def test_sft_lora_bundle_trains_on_a_model_and_dataset_from_the_hub_at_their_pin
     standin = hub.standin
     content = package_content(
         sources=[
-            {"source": "UPLOAD", "uploadId": "u1", "format": "CHAT", "columnMapping": {"messages": "conversation"}},
+            {
+                "source": "UPLOAD",
+                "uploadId": UPLOAD_ID,
+                "format": "CHAT",
+                "columnMapping": {"messages": "conversation"},
+            },
             {
                 "source": "HUB",
                 "repoId": DATASET_ID,
@@ -184,7 +189,7 @@ def test_dpo_lora_bundle_trains_offline_on_a_local_model_folder(
 ) -> None:
     source = {
         "source": "UPLOAD",
-        "uploadId": "u3",
+        "uploadId": UPLOAD_ID,
         "format": "PREFERENCE",
         "columnMapping": {"prompt": "question", "chosen": "good", "rejected": "bad"},
     }
@@ -202,7 +207,7 @@ def test_dpo_lora_bundle_trains_offline_on_a_local_model_folder(
 
 def test_a_broken_dataset_fails_with_an_error_line(python: Path, tiny: Tiny, tmp_path: Path) -> None:
     content = package_content(
-        sources=[{"source": "UPLOAD", "uploadId": "u1", "format": "CHAT", "columnMapping": {"messages": "id"}}]
+        sources=[{"source": "UPLOAD", "uploadId": UPLOAD_ID, "format": "CHAT", "columnMapping": {"messages": "id"}}]
     )
     pins = [uploaded("chat.jsonl", (tiny.data / "chat.jsonl").read_bytes())]
     bundle_dir = _unpacked_bundle(bundle_inputs(content, pins), tmp_path / "bundle")
