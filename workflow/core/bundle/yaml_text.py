@@ -18,6 +18,8 @@ Scalar = str | int | float | bool | None
 Value = Scalar | Sequence[Scalar] | Mapping[str, Scalar]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Bare words that a YAML 1.1 reader (PyYAML) takes for booleans or null, even as keys.
+_RESERVED = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -46,8 +48,13 @@ def render_yaml(entries: Sequence[Entry]) -> str:
         if not _KEY.fullmatch(key) or key in seen:
             raise ValueError(f"invalid or repeated key {key!r}")
         seen.add(key)
-        lines.append(f"{key}: {value_text(value)}")
+        lines.append(f"{key_text(key)}: {value_text(value)}")
     return "\n".join(lines) + "\n"
+
+
+def key_text(key: str) -> str:
+    """A key as written: bare, unless a reader would take the bare word for a boolean or null."""
+    return quote(key) if key.lower() in _RESERVED else key
 
 
 def value_text(value: Value) -> str:
