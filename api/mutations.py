@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Protocol
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -315,8 +315,16 @@ def _options(input: StartJobInput) -> dict[str, object]:
 
 
 async def read_limited(file: FileUpload, limit: int) -> bytes:
-    """The upload's bytes, refused (before reading everything) once past ``limit``."""
-    reader = cast(UploadFile, file)  # what the ASGI integration hands over for an Upload
+    """The upload's bytes, refused (before reading everything) once past ``limit``.
+
+    Only a multipart file part is a file: an ``Upload`` written inline in the document or sent
+    as a plain JSON variable arrives as whatever value the client typed, and is refused.
+    """
+    if not isinstance(file, UploadFile):
+        raise OperationRefusedError(
+            "UPLOAD_NOT_A_FILE", "The file must be sent as a multipart file part bound to an Upload variable."
+        )
+    reader = file
     chunks: list[bytes] = []
     size = 0
     try:
