@@ -40,6 +40,7 @@ from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
 from trainpack.settings import Settings
 from workflow.access import hash_token
+from workflow.catalogue import HardwareSource
 from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
@@ -152,18 +153,28 @@ def migration_head() -> str | None:
 
 
 def create_app(
-    settings: Settings, *, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+    settings: Settings,
+    *,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    hardware_source: HardwareSource | None = None,
 ) -> Starlette:
     """Build the application for a configured database (``settings.database_url`` must be set).
 
-    ``background`` is entered for the app's lifetime (the composition root passes the job queue).
+    ``background`` is entered for the app's lifetime (the composition root passes the job queue);
+    ``hardware_source`` reads the Hub's hardware list for ``refreshHardwareCatalogue``.
     """
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; use `trainpack dev` for an embedded database.")
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     # Reads run outside explicit transactions: no BEGIN/ROLLBACK round trips per request.
     read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine), read_engine)
+    services = Services(
+        settings,
+        make_sessionmaker(engine),
+        make_sessionmaker(read_engine),
+        read_engine,
+        hardware_source=hardware_source,
+    )
     head = migration_head()
 
     async def healthz(_: Request) -> Response:

@@ -25,12 +25,13 @@ from api.inputs import (
     StepActionInput,
 )
 from api.types.common import ErrorMember, Issue
+from api.types.hardware import HardwareCatalogueRefreshed, HardwareRefreshFailed
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, jobs, packages, uploads
-from workflow.access import Actor
+from workflow import catalogue, drafts, jobs, packages, uploads
+from workflow.access import Actor, Scope
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
 from workflow.issues import Issue as DomainIssue
@@ -118,6 +119,9 @@ PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("Packag
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
+RefreshHardwareCatalogueResult = Annotated[
+    HardwareCatalogueRefreshed | HardwareRefreshFailed | ErrorMember, strawberry.union("RefreshHardwareCatalogueResult")
+]
 
 
 @strawberry.type
@@ -275,6 +279,26 @@ class Mutation:
                     max_bytes=limit,
                 )
             return DatasetUploaded(upload=DatasetUpload.of(upload))
+
+        return await attempt(run())
+
+    @strawberry.mutation(
+        description="Admin: read the Spaces hardware list from the Hub now and make it the catalogue in use "
+        "(a Hub failure or an unusable list keeps the stored one)."
+    )
+    async def refresh_hardware_catalogue(self, info: Info) -> RefreshHardwareCatalogueResult:
+        async def run() -> HardwareCatalogueRefreshed | HardwareRefreshFailed:
+            services = info.context.services
+            source = services.hardware_source
+            if source is None:
+                info.context.actor.require(Scope.ADMIN)
+                raise OperationRefusedError("HARDWARE_REFRESH_UNAVAILABLE", "This server cannot read the Hub.")
+            outcome = await catalogue.refresh(
+                info.context.uow, info.context.actor, source, endpoint=services.settings.hf_endpoint
+            )
+            if isinstance(outcome, catalogue.RefreshFailed):
+                return HardwareRefreshFailed.of(outcome)
+            return HardwareCatalogueRefreshed.of(outcome)
 
         return await attempt(run())
 

@@ -330,7 +330,8 @@ async def _learn(
     if draft is None:
         return
     state = state_of(draft)
-    transition = machine.refresh(state, fact_store.facts_for(state.content, stored))
+    hardware = await uow.hardware.flavour_names()
+    transition = machine.refresh(state, fact_store.facts_for(state.content, stored, hardware))
     if transition.changed:
         write_state(draft, transition.state)
         await uow.versions.update(draft)
