@@ -221,7 +221,7 @@ async def test_concurrent_refreshes_leave_one_catalogue_the_latest_reading(admin
 async def test_a_flavour_the_hub_adds_becomes_valid_in_step_4(admin: Api, user: Api, hub: HubStandin) -> None:
     created = (await user.execute(CREATE))["createPackage"]
     package_id, revision = created["package"]["id"], created["draft"]["revision"]
-    deploy = {
+    deploy: dict[str, Any] = {
         "target": "HF_SPACE",
         "space": {"owner": "acme", "name": f"train-{uuid.uuid4().hex[:6]}", "hardware": "h200x1"},
         "hubTokenSecret": "HF_TOKEN",
