@@ -26,6 +26,11 @@ FRESH_FRACTION = 0.5
 @dramatiq.actor(actor_name="hardware.refresh", max_retries=0, time_limit=120_000)
 async def refresh() -> None:
     """Read the Hub's hardware list and store it, unless the stored one is fresh; a failure keeps it."""
+    await refresh_if_stale()
+
+
+async def refresh_if_stale() -> None:
+    """The actor's body (a failed read is logged and waits for the next tick: the timer is the retry)."""
     settings = worker_settings()
     async with unit_of_work() as uow:
         stored = await uow.hardware.current()
