@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from client import cli as client_cli
 from trainpack import estimate_cli
 from trainpack.logging import configure_logging
 from trainpack.settings import Settings, load_settings, server_options
@@ -22,6 +23,7 @@ app = typer.Typer(help="trainpack: build, version and deploy fine-tuning trainin
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.command("estimate")(estimate_cli.run)
+client_cli.install(app)
 
 
 def _database_url(settings: Settings) -> str:
