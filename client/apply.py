@@ -117,7 +117,7 @@ class Applier:
 
     async def _find(self) -> PackageDetail | None:
         listing = await self.client.list_packages(
-            first=100, filter=PackageFilterInput(search=self.file.name, archived=None)
+            first=100, filter_=PackageFilterInput(search=self.file.name, archived=None)
         )
         for edge in listing.packages.edges:
             if edge.node.name == self.file.name:

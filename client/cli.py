@@ -117,7 +117,7 @@ async def packages_list(
 ) -> None:
     """List the organisation's packages, most recently updated first."""
     async with _client() as client:
-        listing = await client.list_packages(first=100, filter=PackageFilterInput(search=search, archived=archived))
+        listing = await client.list_packages(first=100, filter_=PackageFilterInput(search=search, archived=archived))
     nodes = [edge.node for edge in listing.packages.edges]
     if as_json:
         output.emit_json([node.model_dump(by_alias=True, mode="json") for node in nodes])

@@ -85,10 +85,13 @@ class InProcessServer:
 
 
 @contextmanager
-def subprocess_server(database_url: str, *, log_to: Path | None = None, **env: str) -> Iterator[str]:
+def subprocess_server(
+    database_url: str, *, log_to: Path | None = None, port: int | None = None, **env: str
+) -> Iterator[str]:
     """``trainpack serve`` in its own process; yields the base URL. Its log goes to ``log_to``
-    when given (else to a temporary file shown if it fails to start)."""
-    port = free_port()
+    when given (else to a temporary file shown if it fails to start); ``port`` lets a test
+    restart a server where its clients expect it."""
+    port = port or free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "TRAINPACK_LOG_LEVEL": "WARNING", **env}
     with log_to.open("w+b") if log_to is not None else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
