@@ -77,7 +77,7 @@ def _steps_data(version: VersionFields | None) -> dict[str, dict[str, Any]]:
 
 
 def _error_of(result: Any) -> str:
-    dumped = result.model_dump(by_alias=True)
+    dumped = result.model_dump(by_alias=True, mode="json")
     return f"{dumped.get('code')}: {dumped.get('message')}"
 
 
@@ -246,7 +246,7 @@ class Applier:
         self.outcome.published = version.number
 
     def _refuse(self, result: Any) -> None:
-        dumped = result.model_dump(by_alias=True)
+        dumped = result.model_dump(by_alias=True, mode="json")
         for issue in dumped.get("issues") or []:
             self.outcome.issues.append(
                 FoundIssue(

@@ -483,7 +483,8 @@ def _print_outcome(file: Path, outcome: ApplyOutcome) -> None:
     if outcome.refused:
         output.out.print(f"refused: {outcome.refused}")
     if not outcome.changed:
-        output.out.print(f"{outcome.name}: no change, nothing to do")
+        verdict = "no change, nothing to do" if outcome.ok else "nothing was changed"
+        output.out.print(f"{outcome.name}: {verdict}")
         return
     done = []
     if outcome.created:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,13 +210,13 @@ async def test_package_commands(served: str, database_url: str, tmp_path: Path) 
     assert shown.returncode == 0 and "cli-renamed" in shown.stdout and "config.epochs" in shown.stdout
 
 
-async def test_jobs_watch_survives_a_server_restart(database_url: str) -> None:
+async def test_jobs_watch_survives_a_server_restart(database_url: str, redis_url: str) -> None:
     """A job watched across a server restart on the same port: the watcher reconnects with its
     last cursor and sees the job end (cancelled once the server is back)."""
     token = await issue_token(database_url)
     port = free_port()
-    # No Redis and no worker: the job stays QUEUED until it is cancelled.
-    quiet = {"REDIS_URL": "redis://127.0.0.1:1", "TRAINPACK_REDIS_URL": "redis://127.0.0.1:1"}
+    # A queue no worker reads: the job stays QUEUED until it is cancelled.
+    quiet = {"REDIS_URL": redis_url, "TRAINPACK_QUEUE_NAMESPACE": f"cli-{uuid.uuid4().hex[:8]}"}
     with subprocess_server(database_url, port=port, **quiet) as base_url:
         async with Api(f"{base_url}/graphql", token) as api:
             created = await api.execute(
