@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -88,7 +88,7 @@ def served(database_url: str) -> Iterator[str]:
             "TRAINPACK_MODEL_CACHE_DIR": cache,
             "TRAINPACK_DATASET_CACHE_DIR": cache,
         }
-        with subprocess_server(database_url, **env) as base_url:
+        with subprocess_server(database_url, **cast(dict[str, Any], env)) as base_url:
             yield base_url
 
 
@@ -217,7 +217,7 @@ async def test_jobs_watch_survives_a_server_restart(database_url: str, redis_url
     port = free_port()
     # A queue no worker reads: the job stays QUEUED until it is cancelled.
     quiet = {"REDIS_URL": redis_url, "TRAINPACK_QUEUE_NAMESPACE": f"cli-{uuid.uuid4().hex[:8]}"}
-    with subprocess_server(database_url, port=port, **quiet) as base_url:
+    with subprocess_server(database_url, port=port, **cast(dict[str, Any], quiet)) as base_url:
         async with Api(f"{base_url}/graphql", token) as api:
             created = await api.execute(
                 'mutation { createPackage(input: {steps: {model: {source: "HUB", repoId: "meta-llama/Llama-3.2-1B"}}}) '
@@ -240,7 +240,7 @@ async def test_jobs_watch_survives_a_server_restart(database_url: str, redis_url
     try:
         await asyncio.sleep(1.5)  # the server is down; the watcher keeps trying
         assert watcher.poll() is None
-        with subprocess_server(database_url, port=port, **quiet) as base_url:
+        with subprocess_server(database_url, port=port, **cast(dict[str, Any], quiet)) as base_url:
             cancelled = await asyncio.to_thread(cli, "jobs", "cancel", job_id, url=base_url, token=token)
             assert cancelled.returncode == 0, cancelled.stderr
             out, err = await asyncio.to_thread(watcher.communicate, timeout=60)

@@ -125,3 +125,30 @@ def test_every_listed_module_exists() -> None:
     for module in PURE_MODULES:
         relative = Path(*module.split("."))
         assert (ROOT / f"{relative}.py").is_file() or (ROOT / relative / "__init__.py").is_file(), module
+
+
+CLIENT_MODULES = tuple(
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in sorted((ROOT / "client").rglob("*.py"))
+    if path.name != "codegen.py"
+)
+# The SDK and its CLI reach a server only over HTTP and websockets: none of the server's layers.
+CLIENT_BLOCKED = (
+    "sqlalchemy",
+    "strawberry",
+    "asyncpg",
+    "starlette",
+    "uvicorn",
+    "dramatiq",
+    "db",
+    "api",
+    "workers",
+    "workflow",
+    "trainpack",
+)
+
+
+def test_the_client_imports_nothing_of_the_server() -> None:
+    result = _import_with_blocker(CLIENT_MODULES, CLIENT_BLOCKED)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ok {len(CLIENT_MODULES)}"
