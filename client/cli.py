@@ -248,7 +248,9 @@ async def packages_complete(
 async def packages_publish(
     package_id: str,
     changelog: Annotated[str | None, typer.Option()] = None,
-    wait: Annotated[bool, typer.Option(help="First wait for the package's running jobs to end.")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the package's jobs to end, before publishing and after (what it started).")
+    ] = False,
     as_json: Json = False,
 ) -> None:
     """Publish the draft as an immutable version."""
@@ -259,6 +261,8 @@ async def packages_publish(
         result = await client.publish_version(
             PublishVersionInput(id=package_id, expected_revision=revision, changelog=changelog)
         )
+        if wait and result.publish_version.typename__ == "VersionPublished":
+            await _wait_package_jobs(client, package_id)  # the publish pipeline's jobs, once the API has them
     _result(
         result.publish_version,
         as_json,

@@ -166,6 +166,13 @@ async def test_a_bad_value_exits_non_zero_naming_its_yaml_line(served: str, data
     assert typed.returncode == 1
     assert f"{path}:{line}: config.epochs: INVALID_TYPE" in typed.stdout
 
+    # Fixed, the same package's draft is updated, completed and published.
+    _write(tmp_path, "cli-bad", epochs=2)
+    fixed = await asyncio.to_thread(cli, "apply", str(path), "--publish", "--json", url=served, token=token)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    done = json.loads(fixed.stdout)
+    assert not done["created"] and done["saved"] and done["published"] == 1
+
 
 async def test_bad_input_and_an_unreachable_server_have_their_exit_codes(
     served: str, database_url: str, tmp_path: Path
@@ -254,3 +261,35 @@ async def test_jobs_watch_survives_a_server_restart(database_url: str, redis_url
     cursors = [first["cursor"], *(event["cursor"] for event in events)]
     assert len(cursors) == len(set(cursors))  # resumed after the last cursor: nothing twice
     assert "reconnecting" in err
+
+
+async def test_step_publish_versions_and_restore_commands(served: str, database_url: str, tmp_path: Path) -> None:
+    token = await issue_token(database_url)
+    steps = tmp_path / "steps.yaml"
+    steps.write_text(PACKAGE_YAML.format(name="unused", epochs=3).split("\n", 2)[2])  # without name/description
+    created = await asyncio.to_thread(
+        cli, "packages", "create", "--name", "cli-steps", "--steps", str(steps), "--json", url=served, token=token
+    )
+    assert created.returncode == 0, created.stderr
+    package_id = json.loads(created.stdout)["package"]["id"]
+    early = await asyncio.to_thread(cli, "packages", "publish", package_id, url=served, token=token)
+    assert early.returncode == 1  # nothing is complete yet
+    # Wait for resolution and profiling, then complete the steps one by one.
+    waited = await asyncio.to_thread(cli, "packages", "publish", package_id, "--wait", url=served, token=token)
+    assert waited.returncode == 1
+    for step in ("model", "config", "dataset", "deploy"):
+        done = await asyncio.to_thread(cli, "packages", "complete", package_id, step, url=served, token=token)
+        assert done.returncode == 0, done.stdout + done.stderr
+    published = await asyncio.to_thread(
+        cli, "packages", "publish", package_id, "--changelog", "first", "--wait", url=served, token=token
+    )
+    assert published.returncode == 0 and "published v1" in published.stdout, published.stderr
+    restored = await asyncio.to_thread(cli, "versions", "restore", package_id, "1", "--json", url=served, token=token)
+    assert restored.returncode == 0, restored.stderr
+    assert json.loads(restored.stdout)["version"]["number"] == 2
+    listed = await asyncio.to_thread(cli, "versions", "list", package_id, "--json", url=served, token=token)
+    assert [(item["number"], item["status"]) for item in json.loads(listed.stdout)] == [(2, "DRAFT"), (1, "PUBLISHED")]
+    jobs = await asyncio.to_thread(cli, "jobs", "list", "--package", package_id, "--json", url=served, token=token)
+    assert {job["kind"] for job in json.loads(jobs.stdout)} >= {"RESOLVE_MODEL", "PROFILE_DATASET"}
+    missing = await asyncio.to_thread(cli, "versions", "restore", package_id, "9", url=served, token=token)
+    assert missing.returncode == 1
