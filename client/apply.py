@@ -8,7 +8,7 @@ nothing and says so.
 
 from __future__ import annotations
 
-import time
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +98,8 @@ class Applier:
             package = await self._create()
             if package is None:
                 return self.outcome
+            # Taken before the jobs are listed: a job listed as running ends after this cursor.
+            cursor = await latest_cursor(self.client, package.id)
         else:
             cursor = await latest_cursor(self.client, package.id)
             package = await self._save(package)
@@ -162,26 +164,30 @@ class Applier:
         return await self._load(package.id)
 
     async def _wait_for_jobs(self, package_id: str, after: str | None, wait_seconds: float) -> None:
-        """Until no job of the package is queued or running, following its events."""
+        """Until no job of the package is queued or running, following its events after ``after``
+        (a cursor taken before the jobs are listed, so no ending is missed)."""
         pending = await self._pending_jobs(package_id)
         if not pending:
             return
-        deadline = time.monotonic() + wait_seconds
-        async for envelope in package_events(self.client, package_id, after, reconnect_for=wait_seconds):
-            event = envelope.package_events
-            if isinstance(event, PackageEventsPackageEventsJobEvent):
-                if self.on_job is not None:
-                    self.on_job(event)
-                if event.finished:
+        try:
+            async with asyncio.timeout(wait_seconds):
+                async for envelope in package_events(self.client, package_id, after, reconnect_for=wait_seconds):
+                    event = envelope.package_events
+                    if not isinstance(event, PackageEventsPackageEventsJobEvent):
+                        continue
+                    if self.on_job is not None:
+                        self.on_job(event)
+                    if not event.finished:
+                        continue
                     pending.discard(event.job_id)
                     if event.status != JobStatus.SUCCEEDED:
                         self.outcome.failed_jobs.append(f"{event.kind.value} {event.status.value} {event.error_code}")
                     if not pending:
-                        pending = await self._pending_jobs(package_id)  # a finish may have started another
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise ApplyTimeoutError(f"jobs still running after {wait_seconds:.0f}s")
+                        pending = await self._pending_jobs(package_id)  # an ending may have started another
+                    if not pending:
+                        return
+        except TimeoutError:
+            raise ApplyTimeoutError(f"jobs still running after {wait_seconds:.0f}s") from None
 
     async def _pending_jobs(self, package_id: str) -> set[str]:
         node = (

@@ -293,3 +293,13 @@ async def test_step_publish_versions_and_restore_commands(served: str, database_
     assert {job["kind"] for job in json.loads(jobs.stdout)} >= {"RESOLVE_MODEL", "PROFILE_DATASET"}
     missing = await asyncio.to_thread(cli, "versions", "restore", package_id, "9", url=served, token=token)
     assert missing.returncode == 1
+
+
+async def test_apply_gives_up_waiting_with_exit_code_4(database_url: str, redis_url: str, tmp_path: Path) -> None:
+    token = await issue_token(database_url)
+    unread = {"REDIS_URL": redis_url, "TRAINPACK_QUEUE_NAMESPACE": f"cli-{uuid.uuid4().hex[:8]}"}
+    with subprocess_server(database_url, **cast(dict[str, Any], unread)) as base_url:
+        path = _write(tmp_path, "cli-stuck")
+        result = await asyncio.to_thread(cli, "apply", str(path), "--timeout", "3", url=base_url, token=token)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "jobs still running after 3s" in result.stderr
