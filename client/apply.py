@@ -9,6 +9,7 @@ nothing and says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from client.generated.input_types import (
 from client.generated.package_events import PackageEventsPackageEventsJobEvent
 from client.package_file import STEPS, PackageFile, patch_for
 
+POLL_SECONDS = 2.0
 JobProgress = Callable[[PackageEventsPackageEventsJobEvent], None]
 
 
@@ -164,30 +166,58 @@ class Applier:
         return await self._load(package.id)
 
     async def _wait_for_jobs(self, package_id: str, after: str | None, wait_seconds: float) -> None:
-        """Until no job of the package is queued or running, following its events after ``after``
-        (a cursor taken before the jobs are listed, so no ending is missed)."""
+        """Until no job of the package is queued or running.
+
+        Progress comes from the package's events after ``after`` (a cursor taken before the jobs
+        are listed, so no ending is missed); the job list is also read every
+        ``POLL_SECONDS``, since the server hands events out only once no older transaction is
+        open, and a long transaction elsewhere on the database can hold them back.
+        """
         pending = await self._pending_jobs(package_id)
         if not pending:
             return
+        watched = set(pending)
+        follower = asyncio.create_task(self._follow(package_id, after, set(pending), wait_seconds))
         try:
             async with asyncio.timeout(wait_seconds):
-                async for envelope in package_events(self.client, package_id, after, reconnect_for=wait_seconds):
-                    event = envelope.package_events
-                    if not isinstance(event, PackageEventsPackageEventsJobEvent):
-                        continue
-                    if self.on_job is not None:
-                        self.on_job(event)
-                    if not event.finished:
-                        continue
-                    pending.discard(event.job_id)
-                    if event.status != JobStatus.SUCCEEDED:
-                        self.outcome.failed_jobs.append(f"{event.kind.value} {event.status.value} {event.error_code}")
+                while True:
+                    await asyncio.wait({follower}, timeout=POLL_SECONDS)
+                    if follower.done():
+                        follower.result()
+                        break
+                    pending = await self._pending_jobs(package_id)
+                    watched |= pending
                     if not pending:
-                        pending = await self._pending_jobs(package_id)  # an ending may have started another
-                    if not pending:
-                        return
+                        break
         except TimeoutError:
             raise ApplyTimeoutError(f"jobs still running after {wait_seconds:.0f}s") from None
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+        ended = await self.client.package_jobs(package_id, first=100, status=[JobStatus.FAILED, JobStatus.CANCELLED])
+        jobs = getattr(ended.node, "jobs", None)
+        for edge in jobs.edges if jobs is not None else []:
+            if edge.node.id in watched:
+                code = edge.node.error.code if edge.node.error else None
+                self.outcome.failed_jobs.append(f"{edge.node.kind.value} {edge.node.status.value} {code}")
+
+    async def _follow(self, package_id: str, after: str | None, pending: set[str], wait_seconds: float) -> None:
+        """Report job events until none of the package's jobs is left running."""
+        stream = package_events(self.client, package_id, after, reconnect_for=wait_seconds)
+        async with contextlib.aclosing(stream) as events:
+            async for envelope in events:
+                event = envelope.package_events
+                if not isinstance(event, PackageEventsPackageEventsJobEvent):
+                    continue
+                if self.on_job is not None:
+                    self.on_job(event)
+                if event.finished:
+                    pending.discard(event.job_id)
+                    if not pending:
+                        pending |= await self._pending_jobs(package_id)  # an ending may have started another
+                    if not pending:
+                        return
 
     async def _pending_jobs(self, package_id: str) -> set[str]:
         node = (

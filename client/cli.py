@@ -7,6 +7,7 @@ Server and token come from ``TRAINPACK_URL`` / ``TRAINPACK_TOKEN`` or the config
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -395,13 +396,16 @@ async def jobs_watch(
             def dropped(exc: BaseException) -> None:
                 progress.console.print(f"connection lost ({type(exc).__name__}); reconnecting…")
 
-            async for event in job_events(client, job_id, reconnect_for=reconnect_for, on_drop=dropped):
-                last = event
-                if as_json:
-                    output.emit_json(event.model_dump(by_alias=True, mode="json"))
-                progress.update(bar, completed=event.progress, description=f"{event.kind.value} {event.status.value}")
-                if event.finished:
-                    break
+            stream = job_events(client, job_id, reconnect_for=reconnect_for, on_drop=dropped)
+            async with contextlib.aclosing(stream) as events:
+                async for event in events:
+                    last = event
+                    if as_json:
+                        output.emit_json(event.model_dump(by_alias=True, mode="json"))
+                    description = f"{event.kind.value} {event.status.value}"
+                    progress.update(bar, completed=event.progress, description=description)
+                    if event.finished:
+                        break
     if last is None or not last.finished:
         raise _fail(output.ISSUES, "the job's events ended before it did")
     if not as_json:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import TypeVar
 
 from websockets.exceptions import InvalidHandshake, WebSocketException
@@ -33,7 +33,7 @@ async def _resuming(
     after: str | None,
     reconnect_for: float,
     on_drop: Callable[[BaseException], None] | None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     cursor = after
     down_since: float | None = None
     delay = 0.2
@@ -64,7 +64,7 @@ def package_events(
     *,
     reconnect_for: float = 60.0,
     on_drop: Callable[[BaseException], None] | None = None,
-) -> AsyncIterator[PackageEvents]:
+) -> AsyncGenerator[PackageEvents, None]:
     """Every event of the package after ``after``, reconnecting with the last cursor."""
     return _resuming(
         lambda cursor: client.package_events(package_id, after=cursor),
@@ -82,7 +82,7 @@ def job_events(
     *,
     reconnect_for: float = 60.0,
     on_drop: Callable[[BaseException], None] | None = None,
-) -> AsyncIterator[JobEventsJobEvents]:
+) -> AsyncGenerator[JobEventsJobEvents, None]:
     """A job's events until it ends, reconnecting with the last cursor."""
 
     async def stream(cursor: str | None) -> AsyncIterator[JobEventsJobEvents]:
