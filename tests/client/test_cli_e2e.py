@@ -303,3 +303,23 @@ async def test_apply_gives_up_waiting_with_exit_code_4(database_url: str, redis_
         result = await asyncio.to_thread(cli, "apply", str(path), "--timeout", "3", url=base_url, token=token)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "jobs still running after 3s" in result.stderr
+
+
+async def test_two_concurrent_applies_of_a_new_file_make_one_package(
+    served: str, database_url: str, tmp_path: Path
+) -> None:
+    """Two CI jobs applying the same new file at once: one package results, and the loser (if
+    any) exits 1 with a typed refusal, never a traceback."""
+    token = await issue_token(database_url)
+    path = _write(tmp_path, "cli-raced")
+    runs = await asyncio.gather(
+        *(asyncio.to_thread(cli, "apply", str(path), "--json", url=served, token=token) for _ in range(2))
+    )
+    assert sorted(run.returncode for run in runs)[0] == 0, [run.stdout + run.stderr for run in runs]
+    for run in runs:
+        assert "Traceback" not in run.stderr
+        if run.returncode != 0:
+            assert run.returncode == 1 and json.loads(run.stdout)["refused"], run.stdout
+    async with Api(f"{served}/graphql", token) as api:
+        listing = await api.execute('{ packages(filter: {search: "cli-raced"}) { edges { node { name } } } }')
+    assert [edge["node"]["name"] for edge in listing["packages"]["edges"]] == ["cli-raced"]
