@@ -40,6 +40,7 @@ from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
 from trainpack.settings import Settings
 from workflow.access import hash_token
+from workflow.sealing import SecretBox
 from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
@@ -163,7 +164,13 @@ def create_app(
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     # Reads run outside explicit transactions: no BEGIN/ROLLBACK round trips per request.
     read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine), read_engine)
+    services = Services(
+        settings,
+        make_sessionmaker(engine),
+        make_sessionmaker(read_engine),
+        read_engine,
+        secret_box=SecretBox.from_setting(settings.secret_key),
+    )
     head = migration_head()
 
     async def healthz(_: Request) -> Response:

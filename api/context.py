@@ -18,6 +18,7 @@ from api.loaders import Loaders
 from db.uow import UnitOfWork
 from trainpack.settings import Settings
 from workflow.access import Actor, Scope
+from workflow.sealing import SecretBox
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     read_sessionmaker: async_sessionmaker[AsyncSession]
     read_engine: AsyncEngine
     hub: EventHub | None = None
+    secret_box: SecretBox | None = None
 
 
 @dataclass

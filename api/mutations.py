@@ -14,6 +14,7 @@ from api.errors import attempt
 from api.ids import decode, decode_target, encode
 from api.inputs import (
     CreatePackageInput,
+    DeleteSecretInput,
     DraftInput,
     JobInput,
     PackageInput,
@@ -21,15 +22,17 @@ from api.inputs import (
     RenamePackageInput,
     RestoreVersionInput,
     SaveDraftInput,
+    SetSecretInput,
     StartJobInput,
     StepActionInput,
 )
 from api.types.common import ErrorMember, Issue
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
+from api.types.secrets import Secret
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, jobs, packages, uploads
+from workflow import drafts, jobs, packages, secrets, uploads
 from workflow.access import Actor
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
@@ -100,6 +103,17 @@ class DatasetUploaded:
     upload: DatasetUpload
 
 
+@strawberry.type(description="The secret as stored now (never its value).")
+class SecretSet:
+    secret: Secret
+    created: bool = strawberry.field(description="False when an existing secret's value was replaced.")
+
+
+@strawberry.type
+class SecretDeleted:
+    name: str
+
+
 class StepAction(Protocol):
     """``drafts.complete_step`` or ``drafts.open_step``."""
 
@@ -118,6 +132,8 @@ PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("Packag
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
+SetSecretResult = Annotated[SecretSet | ErrorMember, strawberry.union("SetSecretResult")]
+DeleteSecretResult = Annotated[SecretDeleted | ErrorMember, strawberry.union("DeleteSecretResult")]
 
 
 @strawberry.type
@@ -275,6 +291,26 @@ class Mutation:
                     max_bytes=limit,
                 )
             return DatasetUploaded(upload=DatasetUpload.of(upload))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Create or replace an organisation secret (the `admin` scope).")
+    async def set_secret(self, info: Info, input: SetSecretInput) -> SetSecretResult:
+        async def run() -> SecretSet:
+            async with info.context.uow() as uow:
+                secret, created = await secrets.set_secret(
+                    uow, info.context.actor, info.context.services.secret_box, input.name, input.value
+                )
+            return SecretSet(secret=Secret.of(secret), created=created)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Delete an organisation secret (the `admin` scope).")
+    async def delete_secret(self, info: Info, input: DeleteSecretInput) -> DeleteSecretResult:
+        async def run() -> SecretDeleted:
+            async with info.context.uow() as uow:
+                name = await secrets.delete_secret(uow, info.context.actor, input.name)
+            return SecretDeleted(name=name)
 
         return await attempt(run())
 

@@ -245,6 +245,27 @@ class Upload(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
+class OrganisationSecret(Base):
+    """A named secret of an organisation (a Hub token, say), only ever stored encrypted.
+
+    ``sealed`` is a Fernet token under ``TRAINPACK_SECRET_KEY``; ``last_four`` is what clients
+    are shown of the value (nothing for a short one), as a token's prefix is.
+    """
+
+    __tablename__ = "organisation_secrets"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    last_four: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = _now()
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
 class IdempotencyRecord(Base):
     """The first answer to a request sent with an idempotency key, replayed on retries."""
 

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
         description="The Hugging Face Hub (or a mirror speaking its API).",
     )
     hf_token: str | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "TRAINPACK_HF_TOKEN"))
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Fernet key(s) sealing organisation secrets at rest (`trainpack secrets generate-key`); several,"
+            " comma-separated: the first encrypts, all decrypt. A serving process with stored secrets"
+            " refuses to start without the key that opens them."
+        ),
+    )
     model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
     dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
     local_roots: list[Path] = Field(

@@ -37,6 +37,7 @@ from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
+from workflow.secrets import secret_names_for, with_secret_names
 from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
@@ -109,7 +110,7 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
-    transition = machine.save(space.state, blocks, _facts_after(space, blocks))
+    transition = machine.save(space.state, blocks, await _facts_after(uow, space, blocks))
     if not transition.changed:
         version = space.draft or space.source
         assert version is not None
@@ -155,7 +156,7 @@ async def complete_step(
     actor.require(Scope.WRITE)
     space = await _open_for_write(uow, actor, target, expected_revision)
     now = utcnow()
-    transition = machine.complete(space.state, step, _facts(space), now)
+    transition = machine.complete(space.state, step, await _facts(uow, space), now)
     events = EventBatch(actor)
     version = _write(space, transition.state, actor, events, now)
     status_events(events, space.package.id, version.id, version.revision, transition)
@@ -197,7 +198,7 @@ async def publish(
     if space.draft is None:
         raise NothingToPublishError("NO_DRAFT", "The package has no draft; edit it to open one.")
     latest = space.source
-    state = machine.publish(space.state, _facts(space), latest.content_hash if latest else None)
+    state = machine.publish(space.state, await _facts(uow, space), latest.content_hash if latest else None)
     now = utcnow()
     version = space.draft
     write_state(version, state)
@@ -313,17 +314,20 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
 
 
-def _facts(space: _Workspace) -> Facts:
-    """The workers' facts that apply to the draft's current content."""
-    return facts_for(space.state.content, space.package.facts)
+async def _facts(uow: UnitOfWork, space: _Workspace) -> Facts:
+    """The workers' facts (and the organisation's secret names) that apply to the draft's current content."""
+    content = space.state.content
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts), names)
 
 
-def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
+async def _facts_after(uow: UnitOfWork, space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
     """The facts that apply to the content as it will be once ``blocks`` are stored."""
     content = space.state.content
     for step, block in blocks.items():
         content = content.with_block(step, block)
-    return facts_for(content, space.package.facts)
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts), names)
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:

@@ -18,6 +18,7 @@ from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
 from workflow.records import write_state
+from workflow.secrets import secret_names_for, with_secret_names
 from workflow.steps import MAX_DATASET_SOURCES, parse_patch
 from workflow.text import require_storable
 
@@ -36,7 +37,12 @@ async def create(
     require_storable(name=name, description=description)
     state = machine.new_draft()
     if steps:
-        state = machine.save(state, parse_patch(steps, max_sources=max_sources), NO_FACTS).state
+        blocks = parse_patch(steps, max_sources=max_sources)
+        content = state.content
+        for step, block in blocks.items():
+            content = content.with_block(step, block)
+        facts = with_secret_names(NO_FACTS, await secret_names_for(uow, actor.organisation_id, content))
+        state = machine.save(state, blocks, facts).state
         state = replace(state, revision=1)
     if name is not None:
         _check_name(name)

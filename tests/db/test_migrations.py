@@ -55,6 +55,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
         "event_log_horizon",
         "jobs",
         "uploads",
+        "organisation_secrets",
     }
     migrations.upgrade(empty_database)
     assert _run(empty_database, _tables) == expected | {"alembic_version"}
