@@ -88,6 +88,7 @@ class SecretRepository:
                 set_={"sealed": sealed, "last_four": last_four, "updated_at": now, "updated_by": actor},
             )
             .returning(OrganisationSecret, text("xmax = 0 AS created"))
+            .execution_options(populate_existing=True)  # the row may be in the session already (locked)
         )
         row = (await self._session.execute(statement)).one()
         return row[0], bool(row[1])
