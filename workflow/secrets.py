@@ -26,7 +26,7 @@ from workflow.facts import Facts
 from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.records import state_of, write_state
-from workflow.sealing import SecretBox, last_four
+from workflow.sealing import SecretBox, SecretUnreadableError, last_four
 from workflow.steps import PackageContent
 from workflow.text import text_problem
 
@@ -83,7 +83,8 @@ async def set_secret(
     check_name(name)
     _check_value(value)
     sealed = _require_box(box).seal(value)
-    existing = await uow.secrets.get(actor.organisation_id, name, lock=True)
+    await uow.secrets.lock_organisation(actor.organisation_id)  # the count below holds until commit
+    existing = await uow.secrets.get(actor.organisation_id, name)
     if existing is None and await uow.secrets.count(actor.organisation_id) >= MAX_SECRETS_PER_ORGANISATION:
         raise OperationRefusedError(
             "TOO_MANY_SECRETS", f"An organisation has at most {MAX_SECRETS_PER_ORGANISATION} secrets."
@@ -102,6 +103,7 @@ async def delete_secret(uow: UnitOfWork, actor: Actor, name: str) -> str:
     """Delete the secret ``name`` (drafts that name it in step 4 get ``HUB_TOKEN_SECRET_MISSING``)."""
     actor.require(Scope.ADMIN)
     check_name(name)
+    await uow.secrets.lock_organisation(actor.organisation_id)
     if not await uow.secrets.delete(actor.organisation_id, name):
         raise NotFoundError(name, f"Your organisation has no secret named {name!r}.")
     events = EventBatch(actor)
@@ -166,7 +168,7 @@ async def check_key(uow: UnitOfWork, box: SecretBox | None) -> str | None:
     try:
         for row in rows:
             box.open(row.sealed)
-    except Exception:
+    except SecretUnreadableError:
         return (
             "TRAINPACK_SECRET_KEY does not decrypt the stored secrets; set the key they were encrypted with"
             " (after a rotation, the new key)."

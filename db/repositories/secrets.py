@@ -37,6 +37,11 @@ class SecretRepository:
         found: OrganisationSecret | None = await self._session.scalar(query)
         return found
 
+    async def lock_organisation(self, organisation_id: uuid.UUID) -> None:
+        """Serialise the organisation's secret writes until the transaction ends (its count, and
+        the drafts they re-validate, are then seen by one writer at a time)."""
+        await self._session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"secrets:{organisation_id}"))))
+
     async def names(self, organisation_id: uuid.UUID) -> frozenset[str]:
         """The names of the organisation's secrets (what step 4's rules check against)."""
         rows = await self._session.scalars(

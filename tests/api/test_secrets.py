@@ -198,3 +198,21 @@ async def test_without_a_key_nothing_is_stored(database_url: str) -> None:
             assert refused["__typename"] == "OperationRefused" and refused["code"] == "SECRETS_UNAVAILABLE"
             assert VALUE not in str(refused)
             assert (await api.execute(LIST))["secrets"] == []
+
+
+async def test_the_cap_on_secrets_holds_under_concurrent_writes(
+    server: InProcessServer, secrets_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow import secrets
+
+    monkeypatch.setattr(secrets, "MAX_SECRETS_PER_ORGANISATION", 3)
+    async with Api(server.graphql_url, await issue_token(secrets_database, ADMIN)) as api:
+        results = await asyncio.gather(*(_set(api, f"CAPPED_{n}", VALUE) for n in range(8)))
+        kinds = sorted(result["__typename"] for result in results)
+        assert kinds == ["OperationRefused"] * 5 + ["SecretSet"] * 3, results
+        assert {result["code"] for result in results if result["__typename"] == "OperationRefused"} == {
+            "TOO_MANY_SECRETS"
+        }
+        assert len((await api.execute(LIST))["secrets"]) == 3
+        kept = next(result["secret"]["name"] for result in results if result["__typename"] == "SecretSet")
+        assert (await _set(api, kept, "replacing is no new secret"))["created"] is False
