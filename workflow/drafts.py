@@ -37,7 +37,7 @@ from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
-from workflow.secrets import secret_names_for, with_secret_names
+from workflow.secrets import forget_access_failures_on_token_change, secret_names_for, with_secret_names
 from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
@@ -110,6 +110,7 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
+    token_changed = await forget_access_failures_on_token_change(uow, space.package, space.state.content, blocks)
     transition = machine.save(space.state, blocks, await _facts_after(uow, space, blocks))
     if not transition.changed:
         version = space.draft or space.source
@@ -131,7 +132,7 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
-    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
+    if token_changed or Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
         await schedule_needed(uow, actor, space.package, transition.state.content, events)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from db.models import OrganisationSecret
+from db.models import OrganisationSecret, Package
 from db.uow import UnitOfWork
 from workflow import fact_store, machine
 from workflow.access import Actor, Scope
@@ -27,7 +27,7 @@ from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.records import state_of, write_state
 from workflow.sealing import SecretBox, SecretUnreadableError, last_four
-from workflow.steps import PackageContent
+from workflow.steps import Block, DeployStepData, PackageContent, Step
 from workflow.text import text_problem
 
 NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
@@ -196,6 +196,24 @@ async def _revalidate(uow: UnitOfWork, actor: Actor, name: str, events: EventBat
             write_state(draft, transition.state)
             await uow.versions.update(draft)
             status_events(events, package.id, draft.id, draft.revision, transition)
+
+
+async def forget_access_failures_on_token_change(
+    uow: UnitOfWork, package: Package, content: PackageContent, blocks: Mapping[Step, Block]
+) -> bool:
+    """When a save changes which secret the package's Hub calls use, forget the resolutions that
+    failed for want of access (so they run again with the new token); whether any was forgotten."""
+    deploy = blocks.get(Step.DEPLOY)
+    if not isinstance(deploy, DeployStepData):
+        return False
+    if hub_token_secret_name(content) == hub_token_secret_name(content.with_block(Step.DEPLOY, deploy)):
+        return False
+    stored = without_access_failures(package.facts)
+    if stored == package.facts:
+        return False
+    package.facts = stored
+    await uow.packages.save_facts(package.id, stored)
+    return True
 
 
 def without_access_failures(stored: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,8 @@ GATED = "acme/gated-llama"
 GRANTED = "hf_granted_user_token_0123456789ABCDEF"
 SECOND_GRANTED = "hf_second_granted_token_9876543210fedcba"
 UNGRANTED = "hf_ungranted_user_token_5555555555abcdef"
-SECRET_VALUES = (GRANTED, SECOND_GRANTED, UNGRANTED)
+THIRD_GRANTED = "hf_third_granted_token_7777777777aaaaaa"
+SECRET_VALUES = (GRANTED, SECOND_GRANTED, UNGRANTED, THIRD_GRANTED)
 
 
 @dataclass
@@ -64,10 +65,11 @@ def stack(server_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFact
         tempfile.TemporaryDirectory(prefix="trainpack-models-") as cache,
     ):
         hub.add_model(GATED, tiny_llama().files, gated=True)
-        for token, user in ((GRANTED, "granted"), (SECOND_GRANTED, "second"), (UNGRANTED, "stranger")):
+        users = (GRANTED, "granted"), (SECOND_GRANTED, "second"), (UNGRANTED, "stranger"), (THIRD_GRANTED, "third")
+        for token, user in users:
             hub.add_token(token, user, role="read")
-        hub.grant_gated("granted", GATED)
-        hub.grant_gated("second", GATED)
+        for user in ("granted", "second", "third"):
+            hub.grant_gated(user, GATED)
         env = worker_env(database_url, redis_url, hub.url, cache, namespace)
         env.pop("HF_TOKEN", None)
         env |= {"TRAINPACK_SECRET_KEY": KEY, "TRAINPACK_LOG_LEVEL": "INFO"}
@@ -220,6 +222,21 @@ async def test_gated_models_resolve_with_the_organisations_secret_and_no_value_e
         [refused] = await _resolutions(second, chosen, 1)
         assert refused["error"]["code"] == "HUB_GATED", refused
         assert UNGRANTED in {request.token for request in stack.hub.requests_for(f"/{GATED}/resolve/")}
+
+        # A save that names another secret in step 4 runs the failed resolution again with it.
+        third = Client(stack, await issue_token(stack.database_url, [Scope.ADMIN]))
+        renamed = await _package(third, MODEL)
+        [gated] = await _resolutions(third, renamed, 1)
+        assert gated["error"]["code"] == "HUB_GATED", gated
+        await third.data(SET, input={"name": "TEAM_GRANTED", "value": THIRD_GRANTED})
+        node = (await third.data(JOBS, id=renamed))["node"]
+        deploy_step = {"deploy": {"target": "HF_SPACE", "hubTokenSecret": "TEAM_GRANTED"}}
+        await third.data(
+            SAVE, input={"id": renamed, "expectedRevision": node["draft"]["revision"], "steps": deploy_step}
+        )
+        after_rename = await _resolutions(third, renamed, 2)
+        assert [job["status"] for job in after_rename].count("SUCCEEDED") == 1, after_rename
+        assert "HUB_GATED" not in await _model_errors(third, renamed)
 
         # Mistakes, listings and deletions, all with values in play.
         for name in ("bad name", "lower", "9LIVES"):
