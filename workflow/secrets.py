@@ -148,10 +148,8 @@ async def rotate_key(uow: UnitOfWork, old: SecretBox, new: SecretBox) -> int:
     """Re-encrypt every stored value from ``old`` to ``new`` in the caller's transaction (all or
     nothing); how many. A value ``old`` cannot open stops it before anything is written."""
     rows = await uow.secrets.all_sealed(lock=True)
-    resealed = [(row, new.seal(old.open(row.sealed))) for row in rows]
-    for row, sealed in resealed:
-        await uow.secrets.reseal(row.organisation_id, row.name, sealed)
-    return len(resealed)
+    await uow.secrets.reseal_many([(row.organisation_id, row.name, new.seal(old.open(row.sealed))) for row in rows])
+    return len(rows)
 
 
 START_CHECK_SAMPLE = 100

@@ -123,10 +123,11 @@ class SecretRepository:
             query = query.with_for_update()
         return list(await self._session.scalars(query))
 
-    async def reseal(self, organisation_id: uuid.UUID, name: str, sealed: bytes) -> None:
-        """Replace one stored value by the same value sealed under another key (rotation)."""
-        await self._session.execute(
-            update(OrganisationSecret)
-            .where(OrganisationSecret.organisation_id == organisation_id, OrganisationSecret.name == name)
-            .values(sealed=sealed)
-        )
+    async def reseal_many(self, resealed: Sequence[tuple[uuid.UUID, str, bytes]]) -> None:
+        """Replace stored values by the same values sealed under another key (rotation), in one
+        batch of statements: ``(organisation id, name, sealed)`` each."""
+        if resealed:
+            await self._session.execute(
+                update(OrganisationSecret),
+                [{"organisation_id": org, "name": name, "sealed": sealed} for org, name, sealed in resealed],
+            )
