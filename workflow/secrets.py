@@ -178,7 +178,9 @@ async def _revalidate(uow: UnitOfWork, actor: Actor, name: str, events: EventBat
     """Re-validate every draft whose Hub calls use ``name``, without bumping its revision, and
     run again the resolutions that failed for want of access."""
     names = await uow.secrets.names(actor.organisation_id)
-    for package_id in await uow.secrets.drafts_using(actor.organisation_id, name, DEFAULT_HUB_TOKEN_SECRET):
+    for package_id in await uow.secrets.drafts_using(
+        actor.organisation_id, name, DEFAULT_HUB_TOKEN_SECRET, ACCESS_FAILURES
+    ):
         locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
         if locked is None or locked.draft is None:
             continue  # published or discarded since it was listed

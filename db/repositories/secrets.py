@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
@@ -15,10 +15,14 @@ from db.models import OrganisationSecret
 DRAFTS_USING_SQL = text(
     "SELECT v.package_id FROM versions v JOIN packages p ON p.id = v.package_id "
     "WHERE v.organisation_id = :organisation AND v.status = 'DRAFT' AND p.archived_at IS NULL "
-    "AND COALESCE(v.step_data -> 'deploy' ->> 'hubTokenSecret', :default_name) = :name "
+    "AND (v.step_data -> 'deploy' ->> 'hubTokenSecret' = :name "
+    "OR (v.step_data -> 'deploy' ->> 'hubTokenSecret' IS NULL AND :name = :default_name "
+    "AND jsonb_path_exists(p.facts, CAST(:failures AS jsonpath)))) "
     "ORDER BY v.package_id"
 )
-"""Drafts whose Hub calls use the secret ``name`` (named in step 4, or the default when none is)."""
+"""Drafts a change of the secret ``name`` concerns: those naming it in step 4 (their check changes),
+and those using it by default whose stored facts hold a failure another token may mend (every other
+draft of the organisation uses the default name too, and is left alone)."""
 
 
 class SecretRepository:
@@ -107,10 +111,19 @@ class SecretRepository:
         )
         return result.first() is not None
 
-    async def drafts_using(self, organisation_id: uuid.UUID, name: str, default_name: str) -> list[uuid.UUID]:
-        """Packages whose draft's Hub calls use the secret ``name`` (by its step 4, or by default)."""
+    async def drafts_using(
+        self, organisation_id: uuid.UUID, name: str, default_name: str, failure_codes: Iterable[str]
+    ) -> list[uuid.UUID]:
+        """Packages whose draft a change of the secret ``name`` concerns (``DRAFTS_USING_SQL``)."""
+        codes = " || ".join(f'@ == "{code}"' for code in sorted(failure_codes))
         rows = await self._session.execute(
-            DRAFTS_USING_SQL, {"organisation": organisation_id, "name": name, "default_name": default_name}
+            DRAFTS_USING_SQL,
+            {
+                "organisation": organisation_id,
+                "name": name,
+                "default_name": default_name,
+                "failures": f"$.*.*.failure.code ? ({codes})",
+            },
         )
         return [row[0] for row in rows]
 
