@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql, health and readiness probes."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL's page and assets too), health and readiness probes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -26,6 +26,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.graphiql.page import ASSETS_PATH, assets_app, page_response
 from api.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from api.http_limits import (
     BodyTooLargeError,
@@ -89,6 +90,10 @@ class GraphQLApp(GraphQL[Context, None]):
             processed.pop("data", None)
             request.state.graphql_request_error = True
         return processed
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this service's own assets (``api.graphiql``), not strawberry's CDN page."""
+        return page_response(request.url.path)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON body, multipart field or query parameter: UTF-8, valid, not nested too deeply,
@@ -238,15 +243,15 @@ def create_app(
             await engine.dispose()
 
     graphql = GraphQLApp(services)
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", partial(metrics_endpoint, services)),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", partial(metrics_endpoint, services)),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
     return app
