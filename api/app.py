@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -73,7 +74,13 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             response = await super().run(request, context, root_value)
         except (HTTPException, BodyTooLargeError) as error:
-            response = refusal(error)
+            if isinstance(error, HTTPException) and isinstance(
+                error.__cause__, InvalidOperationTypeError
+            ):  # GET mutation
+                response = refusal(RequestRefused(405, "METHOD_NOT_ALLOWED", error.reason))
+                response.headers["Allow"] = "POST"  # the spec's answer: 405, and the method that works
+            else:
+                response = refusal(error)
         except ClientDisconnect:  # the client hung up while sending its request: nobody to answer
             log.info("client hung up before its request was read")
             return Response(status_code=400)

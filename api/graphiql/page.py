@@ -50,7 +50,8 @@ _SCRIPTS = (
 
 def page_html(endpoint: str) -> str:
     """The page: GraphiQL's styles and scripts from ``ASSETS_PATH``, talking to ``endpoint``."""
-    styles = "".join(f'<link rel="stylesheet" href="{ASSETS_PATH}/{name}">' for name in _STYLES)
+    icon = f'<link rel="icon" href="{ASSETS_PATH}/favicon.svg" type="image/svg+xml">'
+    styles = icon + "".join(f'<link rel="stylesheet" href="{ASSETS_PATH}/{name}">' for name in _STYLES)
     scripts = "".join(f'<script src="{ASSETS_PATH}/{name}"></script>' for name in _SCRIPTS)
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'

@@ -32,6 +32,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
     ".json": "application/json",
     ".txt": "text/plain",
+    ".svg": "image/svg+xml",
 }
 
 

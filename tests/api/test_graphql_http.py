@@ -102,3 +102,28 @@ async def test_a_malformed_body_stays_a_typed_400_in_the_accepted_media_type(api
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(GRJ)
     assert response.json()["errors"][0]["extensions"]["code"] == "BODY_NOT_OBJECT"
+
+
+@pytest.mark.parametrize("accept", [GRJ, JSON])
+async def test_a_mutation_over_get_is_a_405_that_names_post(api: Api, accept: str) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(
+            api.url,
+            params={"query": "mutation { createPackage(input: {}) { __typename } }"},
+            headers={"Authorization": f"Bearer {api.token}", "Accept": accept},
+        )
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    assert response.headers["content-type"].startswith(accept)
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+    listing = await api.execute("{ packages(first: 1) { edges { node { id } } } }")
+    assert listing["packages"]["edges"] == []  # nothing was created
+
+
+async def test_a_query_over_get_executes(api: Api) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(
+            api.url,
+            params={"query": "{ viewer { scopes } }"},
+            headers={"Authorization": f"Bearer {api.token}", "Accept": GRJ},
+        )
+    assert response.status_code == 200 and response.json()["data"]["viewer"]["scopes"]

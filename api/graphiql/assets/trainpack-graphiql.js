@@ -32,11 +32,15 @@
     return client;
   }
 
-  function isSubscription(params, options) {
-    const document = options && options.documentAST;
-    if (!document) return false;
-    const operation = GraphiQL.GraphQL.getOperationAST(document, params.operationName || undefined);
-    return Boolean(operation) && operation.operation === "subscription";
+  // Parsed here rather than taken from GraphiQL's documentAST, which can lag the editor's text.
+  function isSubscription(params) {
+    const { getOperationAST, parse } = GraphiQL.GraphQL;
+    try {
+      const operation = getOperationAST(parse(params.query), params.operationName || undefined);
+      return Boolean(operation) && operation.operation === "subscription";
+    } catch {
+      return false; // not a valid document: the server explains why
+    }
   }
 
   function subscribe(params, headers) {
@@ -74,7 +78,7 @@
 
   function fetcher(params, options) {
     const headers = (options && options.headers) || {};
-    return isSubscription(params, options) ? subscribe(params, headers) : post(params, headers);
+    return isSubscription(params) ? subscribe(params, headers) : post(params, headers);
   }
 
   function headersFromAddress() {
@@ -84,6 +88,7 @@
 
   const props = {
     fetcher,
+    defaultQuery: "# trainpack: the token goes in the Headers tab below, as a Bearer token.\n{ viewer { scopes } }\n",
     defaultHeaders: JSON.stringify({ Authorization: "Bearer <token>" }, null, 2),
     isHeadersEditorEnabled: true,
   };
