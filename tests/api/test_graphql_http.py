@@ -127,3 +127,12 @@ async def test_a_query_over_get_executes(api: Api) -> None:
             headers={"Authorization": f"Bearer {api.token}", "Accept": GRJ},
         )
     assert response.status_code == 200 and response.json()["data"]["viewer"]["scopes"]
+
+
+async def test_a_subscription_over_http_is_refused_before_it_runs_as_a_request_error(api: Api) -> None:
+    query = 'subscription { packageEvents(packageId: "UGFja2FnZTp4") { cursor } }'
+    strict, legacy = await _post(api, {"query": query}, GRJ), await _post(api, {"query": query}, JSON)
+    assert strict.status_code == 400 and "data" not in strict.json()
+    assert legacy.status_code == 200 and legacy.json()["data"] is None
+    for response in (strict, legacy):
+        assert response.json()["errors"][0]["extensions"]["code"] == "WEBSOCKET_REQUIRED"
