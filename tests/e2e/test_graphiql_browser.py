@@ -130,3 +130,20 @@ async def test_graphiql_runs_a_query_and_streams_a_subscription_offline(
     assert any("/graphiql/assets/vendor/graphiql.min.js" in url for url in origins.requests)
     assert [problem for problem in problems if "Content Security Policy" in problem] == []
     await context.close()
+
+
+async def test_graphiql_with_a_bad_token_shows_the_refusal_of_http_and_websocket(
+    browser: Browser, api: Api, api_server: InProcessServer
+) -> None:
+    package_id, _ = await create_package(api)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(f"{api_server.graphql_url}#token=tp_wrong")
+    await page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
+    await _run(page, "{ viewer { scopes } }")
+    assert "UNAUTHENTICATED" in await _response_with(page, "errors")
+    await _run(page, EVENTS % package_id)
+    started = asyncio.get_running_loop().time()
+    assert "4403" in await _response_with(page, "4403")  # the socket is refused: no event, a clear error
+    assert asyncio.get_running_loop().time() - started < 5  # and at once: a refusal is not retried
+    await context.close()

@@ -26,6 +26,8 @@
       url: socketEndpoint.href,
       lazy: true,
       retryAttempts: 3,
+      // A refusal (4403 for a bad token, any 44xx) is final: retrying would only delay showing it.
+      shouldRetry: (event) => !(event && typeof event.code === "number" && event.code >= 4400 && event.code < 4500),
       connectionParams: authorization ? { Authorization: authorization } : {},
     });
     socket = { authorization, client };
