@@ -56,4 +56,4 @@ async def test_the_audit_finds_no_must_or_should_failure(served: str, database_u
 
 async def test_without_a_token_the_audit_is_refused_not_crashed(served: str) -> None:
     results = _audit(f"{served}/graphql", "tp_wrong")
-    assert all("500" not in str(result.get("responseStatus")) for result in results)
+    assert results and all((result.get("responseStatus") or 0) < 500 for result in results)
