@@ -303,7 +303,7 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     _refuse_archived(locked.package)
     draft = locked.draft
     source = await uow.versions.latest_published(package_id) if draft is None or not open_draft else None
-    hardware = await uow.hardware.flavour_names()
+    hardware = locked.hardware_names
     if draft is not None:
         return _Workspace(locked.package, draft, source, state_of(draft), hardware_names=hardware)
     if source is None:
