@@ -72,6 +72,7 @@ class _Workspace:
     source: Version | None  # the published version a new draft would be copied from
     state: machine.VersionState
     opened: bool = False  # the draft row is new (inserted, not updated)
+    hardware_names: tuple[str, ...] | None = None  # the catalogue in use (None: the default table)
 
 
 async def save(
@@ -304,22 +305,24 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     _refuse_archived(locked.package)
     draft = locked.draft
     source = await uow.versions.latest_published(package_id) if draft is None or not open_draft else None
+    hardware = locked.hardware_names
     if draft is not None:
-        return _Workspace(locked.package, draft, source, state_of(draft))
+        return _Workspace(locked.package, draft, source, state_of(draft), hardware_names=hardware)
     if source is None:
         raise NotFoundError(str(package_id))
     number, _ = await uow.versions.highest(package_id)
     # Continue from the highest revision the package ever used: a discarded draft's revisions
     # may still be held by a stale client and must never be reused.
     revision = max(source.revision, locked.package.revision)
-    return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
+    state = machine.reopen(state_of(source), number + 1, revision)
+    return _Workspace(locked.package, None, source, state, hardware_names=hardware)
 
 
 async def _facts(uow: UnitOfWork, space: _Workspace) -> Facts:
     """The workers' facts (and the organisation's secret names) that apply to the draft's current content."""
     content = space.state.content
     names = await secret_names_for(uow, space.package.organisation_id, content)
-    return with_secret_names(facts_for(content, space.package.facts), names)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
 async def _facts_after(uow: UnitOfWork, space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
@@ -328,7 +331,7 @@ async def _facts_after(uow: UnitOfWork, space: _Workspace, blocks: Mapping[Step,
     for step, block in blocks.items():
         content = content.with_block(step, block)
     names = await secret_names_for(uow, space.package.organisation_id, content)
-    return with_secret_names(facts_for(content, space.package.facts), names)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:

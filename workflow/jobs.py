@@ -331,8 +331,9 @@ async def _learn(
     if draft is None:
         return
     state = state_of(draft)
+    hardware = await uow.hardware.flavour_names()
     names = await uow.secrets.names(job.organisation_id) if state.content.deploy.hub_token_secret else frozenset()
-    known = dataclasses.replace(fact_store.facts_for(state.content, stored), secret_names=names)
+    known = dataclasses.replace(fact_store.facts_for(state.content, stored, hardware), secret_names=names)
     transition = machine.refresh(state, known)
     if transition.changed:
         write_state(draft, transition.state)

@@ -177,10 +177,12 @@ async def check_key(uow: UnitOfWork, box: SecretBox | None) -> str | None:
 async def _revalidate(uow: UnitOfWork, actor: Actor, name: str, events: EventBatch) -> None:
     """Re-validate every draft whose Hub calls use ``name``, without bumping its revision, and
     run again the resolutions that failed for want of access."""
+    concerned = await uow.secrets.drafts_using(actor.organisation_id, name, DEFAULT_HUB_TOKEN_SECRET, ACCESS_FAILURES)
+    if not concerned:
+        return
     names = await uow.secrets.names(actor.organisation_id)
-    for package_id in await uow.secrets.drafts_using(
-        actor.organisation_id, name, DEFAULT_HUB_TOKEN_SECRET, ACCESS_FAILURES
-    ):
+    hardware = await uow.hardware.flavour_names()
+    for package_id in concerned:
         locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
         if locked is None or locked.draft is None:
             continue  # published or discarded since it was listed
@@ -191,7 +193,8 @@ async def _revalidate(uow: UnitOfWork, actor: Actor, name: str, events: EventBat
             package.facts = stored
             await uow.packages.save_facts(package.id, stored)
             await schedule_needed(uow, actor, package, state.content, events)
-        transition = machine.refresh(state, with_secret_names(fact_store.facts_for(state.content, stored), names))
+        facts = fact_store.facts_for(state.content, stored, hardware)
+        transition = machine.refresh(state, with_secret_names(facts, names))
         if transition.changed:
             write_state(draft, transition.state)
             await uow.versions.update(draft)
