@@ -24,6 +24,7 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.downloads import bundle_download
 from api.http_limits import (
     BodyTooLargeError,
     RequestRefused,
@@ -214,6 +215,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", partial(metrics_endpoint, services)),
+            Route("/bundles/{name}", partial(bundle_download, services), methods=["GET", "HEAD"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ],

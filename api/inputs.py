@@ -84,3 +84,8 @@ class StartJobInput:
 @strawberry.input
 class JobInput:
     id: strawberry.ID
+
+
+@strawberry.input(description="A published version whose FAILED build should run again.")
+class RetryBuildInput:
+    version_id: strawberry.ID

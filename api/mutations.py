@@ -20,6 +20,7 @@ from api.inputs import (
     PublishVersionInput,
     RenamePackageInput,
     RestoreVersionInput,
+    RetryBuildInput,
     SaveDraftInput,
     StartJobInput,
     StepActionInput,
@@ -29,7 +30,7 @@ from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, jobs, packages, uploads
+from workflow import builds, drafts, jobs, packages, uploads
 from workflow.access import Actor
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
@@ -95,6 +96,12 @@ class JobUpdated:
     job: Job
 
 
+@strawberry.type(description="The version, its pipeline queued again, and the new build job.")
+class BuildRetried:
+    version: Version
+    job: Job
+
+
 @strawberry.type(description="The stored file; put its id in a dataset source as `uploadId`.")
 class DatasetUploaded:
     upload: DatasetUpload
@@ -117,6 +124,7 @@ RestoreVersionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("R
 PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("PackageResult")]
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
+RetryBuildResult = Annotated[BuildRetried | ErrorMember, strawberry.union("RetryBuildResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
 
 
@@ -245,6 +253,16 @@ class Mutation:
             return JobUpdated(job=Job.of(job))
 
         return await attempt(run(), subject=input.package_id)
+
+    @strawberry.mutation(description="Build a published version again after its build FAILED (publish scope).")
+    async def retry_build(self, info: Info, input: RetryBuildInput) -> RetryBuildResult:
+        async def run() -> BuildRetried:
+            _, version_id = decode(input.version_id, "Version")
+            async with info.context.uow() as uow:
+                version, job = await builds.retry(uow, info.context.actor, version_id)
+            return BuildRetried(version=Version.of(version), job=Job.of(job))
+
+        return await attempt(run(), subject=input.version_id)
 
     @strawberry.mutation(description="Cancel a job: a queued one at once, a running one at its next report.")
     async def cancel_job(self, info: Info, input: JobInput) -> JobResult:

@@ -14,6 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from trainpack.settings import Settings
+
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -72,6 +74,11 @@ class FilesystemBundleStore:
 
     def _target(self, sha256: str) -> Path:
         return self.folder / sha256[:2] / f"{sha256}.tar.gz"
+
+
+def bundle_store(settings: Settings) -> BundleStore:
+    """The store builds write to and the API serves from: the configured folder."""
+    return FilesystemBundleStore(settings.bundle_folder)
 
 
 def _holds(path: Path, sha256: str) -> bool:

@@ -30,6 +30,7 @@ async def _profile(context: JobContext) -> Outcome:
     settings = context.settings
     context.progress(0.05, "Fetching the data")
     limits = Limits(settings.profile_max_bytes, settings.profile_max_rows)
+    pinned: dict[str, str] = {}  # a Hub source's commit, which a bundle of the version pins
     if spec["source"] == "UPLOAD":
         upload = await _upload(context.job.organisation_id, spec["uploadId"])
         context.progress(0.2, f"Profiling {upload.filename}")
@@ -45,6 +46,7 @@ async def _profile(context: JobContext) -> Outcome:
             token=settings.hf_token,
             cache_dir=settings.dataset_cache_dir,
         )
+        pinned["revision"] = fetched.commit_sha
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
         found = await asyncio.to_thread(
             profile_file,
@@ -56,7 +58,7 @@ async def _profile(context: JobContext) -> Outcome:
         )
     else:
         found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, limits, context.cancel)
-    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
+    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts()), **pinned})
 
 
 async def _upload(organisation_id: uuid.UUID, upload_id: str) -> Upload:

@@ -76,6 +76,10 @@ async def start(
 ) -> Job:
     """Start a job on the package's current content (the draft, else the latest published version)."""
     actor.require(Scope.WRITE)
+    if kind is JobKind.BUILD_PACKAGE:
+        raise OperationRefusedError(
+            "JOB_KIND_NOT_STARTABLE", "A build starts when a version is published; retry a failed one with retryBuild."
+        )
     locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
     if locked is None:
         raise NotFoundError(str(package_id))
@@ -105,6 +109,21 @@ async def start(
     job = await _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id, sent=sent)
     await uow.events.append_many(events.rows)
     return job
+
+
+async def create(
+    uow: UnitOfWork,
+    actor: Actor,
+    package_id: uuid.UUID,
+    request: JobRequest,
+    events: EventBatch,
+    *,
+    version_id: uuid.UUID,
+) -> Job:
+    """Create one job on a version for another use case (publishing starts a build), in its unit of
+    work: sent after commit when the organisation has a free slot, else waiting for one."""
+    sent = await _free_slots(uow, actor.organisation_id, 1) > 0
+    return await _create(uow, actor, package_id, request, events, version_id=version_id, sent=sent)
 
 
 async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
@@ -447,6 +466,7 @@ __all__ = [
     "claim_batch",
     "claim_many",
     "conclude",
+    "create",
     "end_batch",
     "end_many",
     "release_many",
