@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Job, Upload
@@ -183,7 +184,7 @@ class JobRepository:
             select(Job)
             .where(Job.organisation_id == organisation_id, Job.kind == kind, Job.version_id.in_(version_ids))
             .order_by(Job.version_id, Job.created_at.desc(), Job.id.desc())
-            .distinct(Job.version_id)
+            .ext(distinct_on(Job.version_id))
         )
         return {job.version_id: job for job in rows if job.version_id is not None}
 
