@@ -14,11 +14,11 @@ from typing import Literal
 
 from db.models import Job, Version
 from db.uow import UnitOfWork
-from workflow import fact_store, jobs
+from workflow import fact_store, jobs, pipeline_events
 from workflow.access import Actor, Scope, worker_actor
 from workflow.core.bundle import BundleInputError, BundleInputs, DatasetFile, DatasetPin, HubDatasetPin
 from workflow.errors import NotFoundError, OperationRefusedError
-from workflow.events import EventBatch, EventType
+from workflow.events import EventBatch
 from workflow.facts import ModelFacts
 from workflow.job_inputs import (
     ACTOR_NAMES,
@@ -31,7 +31,7 @@ from workflow.job_inputs import (
     model_input,
 )
 from workflow.machine import VersionStatus
-from workflow.pipeline import RETRYABLE, PipelineState, build_input, state_of_build, target_of
+from workflow.pipeline import RETRYABLE, build_input
 from workflow.steps import PackageContent
 
 BUILDER = ACTOR_NAMES[JobKind.BUILD_PACKAGE]
@@ -45,7 +45,7 @@ async def start(
     target = PackageContent.from_json(version.step_data).deploy.target
     request = JobRequest(JobKind.BUILD_PACKAGE, build_input(str(version.id), package_name, target))
     job = await jobs.create(uow, actor, package_id, request, events, version_id=version.id)
-    _changed(events, job)
+    pipeline_events.record(events, job)
     return job
 
 
@@ -64,7 +64,7 @@ async def retry(uow: UnitOfWork, actor: Actor, version_id: uuid.UUID) -> tuple[V
         version.id
     )
     if latest is not None and JobStatus(latest.status) not in RETRYABLE:
-        stage = state_of(latest).stage.value
+        stage = pipeline_events.state_of(latest).stage.value
         raise OperationRefusedError(
             "PIPELINE_NOT_FAILED", f"The pipeline is at {stage}; only a FAILED build is retried."
         )
@@ -74,7 +74,7 @@ async def retry(uow: UnitOfWork, actor: Actor, version_id: uuid.UUID) -> tuple[V
     if latest is not None:
         request = JobRequest(JobKind.BUILD_PACKAGE, dict(latest.input))
         job = await jobs.create(uow, actor, package.id, request, events, version_id=version.id)
-        _changed(events, job)
+        pipeline_events.record(events, job)
     else:  # published before builds existed: its pipeline starts now
         job = await start(uow, actor, package.id, version, package.name, events)
     await uow.events.append_many(events.rows)
@@ -113,7 +113,7 @@ class BuildMaterial:
 async def building(uow: UnitOfWork, job: Job) -> BuildMaterial:
     """The worker's first step: the pipeline moves to BUILDING, and what the bundle is made from."""
     events = EventBatch(worker_actor(job.organisation_id, BUILDER))
-    _changed(events, job)
+    pipeline_events.record(events, job)
     await uow.events.append_many(events.rows)
     version_id = uuid.UUID(job.input["versionId"])
     version = (await uow.versions.by_ids(job.organisation_id, [version_id])).get(version_id)
@@ -137,29 +137,9 @@ async def conclude(uow: UnitOfWork, ending: jobs.Ending) -> Job | None:
     job = (await jobs.end_many(uow, [ending])).get(ending.job_id)
     if job is not None:
         events = EventBatch(worker_actor(job.organisation_id, BUILDER))
-        _changed(events, job)
+        pipeline_events.record(events, job)
         await uow.events.append_many(events.rows)
     return job
-
-
-def state_of(job: Job) -> PipelineState:
-    """The pipeline of a version whose newest build is ``job``."""
-    return state_of_build(JobStatus(job.status), target_of(job.input), job.error_code, job.error_message)
-
-
-def _changed(events: EventBatch, job: Job) -> None:
-    """Record the pipeline's state as the job now has it."""
-    status = JobStatus(job.status)
-    state = state_of(job)
-    events.add(
-        EventType.PIPELINE_CHANGED,
-        job.package_id,
-        versionId=job.input["versionId"],
-        jobId=str(job.id),
-        **state.payload(),
-        attempts=job.attempts,
-        finished=status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED),
-    )
 
 
 def _count(content: PackageContent) -> int:

@@ -19,7 +19,7 @@ from db.models import Job, Package
 from db.repositories.job_batches import JobBatches, JobEventSpec
 from db.repositories.jobs import Finished, JobEnd
 from db.uow import UnitOfWork
-from workflow import fact_store, machine
+from workflow import fact_store, machine, pipeline_events
 from workflow.access import Actor, Scope, worker_actor
 from workflow.errors import NotFoundError, OperationRefusedError
 from workflow.events import EventBatch, EventType, status_events, utcnow
@@ -137,6 +137,7 @@ async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
     events = EventBatch(actor)
     if job.status == JobStatus.QUEUED:
         _finish(job, JobStatus.CANCELLED, "Cancelled before it started", events)
+        pipeline_events.record(events, job)  # a queued build's pipeline ends here too
     else:
         job.cancel_requested = True
         job.message = "Cancelling"

@@ -9,7 +9,7 @@ import strawberry
 
 from api.ids import encode
 from db.models import Job as JobRow
-from workflow import builds
+from workflow import pipeline_events
 from workflow.job_inputs import JobStatus
 from workflow.pipeline import PipelineStage as DomainPipelineStage
 from workflow.pipeline import PipelineStatus as DomainPipelineStatus
@@ -46,7 +46,7 @@ class Pipeline:
     @classmethod
     def of(cls, job: JobRow) -> Self:
         """The pipeline of a version whose newest build job is ``job``."""
-        state = builds.state_of(job)
+        state = pipeline_events.state_of(job)
         error = PipelineError(code=state.error_code, message=state.error_message or "") if state.error_code else None
         return cls(
             stage=state.stage,

@@ -22,7 +22,7 @@ from tests.support.job_rows import new_actor
 from trainpack.database import unit_of_work
 from workers import bundles
 from workers.runner import JobContext, Outcome, run_job
-from workflow import builds, drafts, jobs, packages
+from workflow import builds, drafts, jobs, packages, pipeline_events
 from workflow.access import Actor
 from workflow.core.bundle import verify
 from workflow.errors import OperationRefusedError
@@ -134,7 +134,7 @@ async def test_facts_gone_from_the_package_fail_the_build_with_a_code_and_a_retr
     failed = await _build(database_url, build_id)
     assert (failed.status, failed.error_code) == ("FAILED", "BUNDLE_MODEL_UNRESOLVED")
     assert failed.attempts == 1  # a missing fact is not transient: no retry with backoff
-    assert builds.state_of(failed).stage == "FAILED"
+    assert pipeline_events.state_of(failed).stage == "FAILED"
 
     async with unit_of_work(database_url) as uow:
         await uow.session.execute(
@@ -196,3 +196,30 @@ async def test_a_build_cannot_be_started_as_a_job_and_a_draft_has_no_pipeline_to
         with pytest.raises(OperationRefusedError) as retried:
             await builds.retry(uow, actor, draft.id)
     assert retried.value.code == "VERSION_NOT_PUBLISHED"
+
+
+async def test_cancelling_a_queued_build_ends_its_pipeline_failed_and_it_can_be_retried(database_url: str) -> None:
+    actor = await new_actor(database_url)
+    package_id, version_id, build_id = await _published(database_url, actor)
+    async with unit_of_work(database_url) as uow:
+        cancelled = await jobs.cancel(uow, actor, build_id)
+    assert cancelled.status == "CANCELLED"
+    assert (await _stages(database_url, package_id))[-1] == ("FAILED", "BUILD_CANCELLED")
+    async with unit_of_work(database_url) as uow:
+        _, retried = await builds.retry(uow, actor, version_id)
+    assert (await _build(database_url, retried.id)).status == "SUCCEEDED"
+
+
+async def test_a_hub_dataset_profiled_without_its_commit_fails_the_build_as_unpinned(database_url: str) -> None:
+    actor = await new_actor(database_url)
+    package_id, _, build_id = await _published(database_url, actor)
+    async with unit_of_work(database_url) as uow:  # a profile stored before profiles kept the commit
+        await uow.session.execute(
+            text(
+                "UPDATE packages SET facts = jsonb_set(facts, ARRAY['dataset', k], (facts->'dataset'->k) - 'revision') "
+                "FROM jsonb_object_keys((SELECT facts->'dataset' FROM packages WHERE id = :id)) AS k WHERE id = :id"
+            ),
+            {"id": package_id},
+        )
+    failed = await _build(database_url, build_id)
+    assert (failed.status, failed.error_code) == ("FAILED", "BUNDLE_DATASET_UNPINNED"), failed.error_message
