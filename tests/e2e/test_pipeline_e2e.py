@@ -28,6 +28,7 @@ from tests.support.model_files import tiny_llama
 from tests.support.pipeline import (
     DATASET_ID,
     MODEL_ID,
+    ORGANISATION_EVENTS,
     PACKAGE_EVENTS,
     RETRY,
     publish,
@@ -90,16 +91,17 @@ async def _download(stack: Stack, url_or_sha: str, token: str | None, **headers:
         return await client.get(url, headers=headers)
 
 
-async def _pipeline_events(ws: WsClient, version_id: str) -> list[dict[str, Any]]:
-    """The version's pipeline events, read off the subscription until the build ends."""
-    seen: list[dict[str, Any]] = []
-    while True:
+async def _pipeline_events(
+    ws: WsClient, version_id: str, fields: tuple[str, ...] = ("packageEvents",)
+) -> dict[str, list[dict[str, Any]]]:
+    """The version's pipeline events per subscription field, read until each has seen the build end."""
+    seen: dict[str, list[dict[str, Any]]] = {field: [] for field in fields}
+    while not all(events and events[-1]["finished"] for events in seen.values()):
         [data] = await ws.events(1, timeout=60)
-        event = data["packageEvents"]
+        [(field, event)] = data.items()
         if event["__typename"] == "PipelineEvent" and event["versionId"] == version_id:
-            seen.append(event)
-            if event["finished"]:
-                return seen
+            seen[field].append(event)
+    return seen
 
 
 async def test_publish_streams_queued_building_ready_and_the_bundle_downloads_with_ranges_and_etag(
@@ -110,14 +112,16 @@ async def test_publish_streams_queued_building_ready_and_the_bundle_downloads_wi
         async with WsClient(stack.server.graphql_url) as ws:
             assert (await ws.init(api.token))["type"] == "connection_ack"
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+            await ws.subscribe("2", ORGANISATION_EVENTS)
             version = await publish(api, package_id, revision)
             assert version["pipeline"] == {"stage": "QUEUED", "status": "ACTIVE"}
-            events = await _pipeline_events(ws, version["id"])
-        assert [(e["stage"], e["status"]) for e in events] == [
-            ("QUEUED", "ACTIVE"),
-            ("BUILDING", "ACTIVE"),
-            ("READY", "SUCCEEDED"),
-        ]
+            streams = await _pipeline_events(ws, version["id"], ("packageEvents", "organisationEvents"))
+        for events in streams.values():
+            assert [(e["stage"], e["status"]) for e in events] == [
+                ("QUEUED", "ACTIVE"),
+                ("BUILDING", "ACTIVE"),
+                ("READY", "SUCCEEDED"),
+            ]
         found = await wait_for_stage(api, version["id"])
         pipeline, bundle = found["pipeline"], found["bundle"]
         assert pipeline["error"] is None and pipeline["finishedAt"] is not None
@@ -216,7 +220,7 @@ async def test_a_build_that_cannot_store_fails_with_a_code_and_a_retry_builds_it
             await ws.init(api.token)
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
             version = await publish(api, package_id, revision)
-            events = await _pipeline_events(ws, version["id"])
+            events = (await _pipeline_events(ws, version["id"]))["packageEvents"]
         assert [e["stage"] for e in events] == ["QUEUED", "BUILDING", "FAILED"]
         assert events[-1]["errorCode"] == "BUNDLE_STORE_FAILED"
         failed = await wait_for_stage(api, version["id"])

@@ -54,6 +54,10 @@ PACKAGE_EVENTS = """
 subscription ($id: ID!) { packageEvents(packageId: $id) {
   __typename ... on PipelineEvent { versionId stage status errorCode finished } } }
 """
+ORGANISATION_EVENTS = """
+subscription { organisationEvents {
+  __typename ... on PipelineEvent { versionId stage status errorCode finished } } }
+"""
 ENDED = ("READY", "DEPLOY", "FAILED")
 
 
