@@ -173,6 +173,10 @@ async def test_another_organisation_gets_exactly_the_missing_answer_and_tokens_n
         bundle = (await wait_for_stage(api, version["id"]))["bundle"]
     sha = bundle["sha256"]
     assert (await _download(stack, sha, api.token)).status_code == 200
+    async with httpx.AsyncClient(timeout=30) as client:
+        head = await client.head(bundle["downloadUrl"], headers={"Authorization": f"Bearer {api.token}"})
+    assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", f'"{sha}"')
+    assert int(head.headers["content-length"]) == bundle["sizeBytes"]
 
     other = await issue_token(database_url)
     theirs = await _download(stack, sha, other)
