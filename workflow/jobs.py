@@ -321,6 +321,7 @@ async def retry_later(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: st
     job.error_message = message
     events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
     _progress_event(job, events)
+    pipeline_events.record(events, job)  # a build waiting to retry is QUEUED again
     await uow.events.append_many(events.rows)
     uow.enqueue(job.id, job.kind, delay_ms=int(delay.total_seconds() * 1000))
     return job

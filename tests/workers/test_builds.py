@@ -21,6 +21,7 @@ from tests.support.content import VALID_STEPS
 from tests.support.job_rows import new_actor
 from trainpack.database import unit_of_work
 from workers import bundles
+from workers.integrations.errors import IntegrationError
 from workers.runner import JobContext, Outcome, run_job
 from workflow import builds, drafts, jobs, packages, pipeline_events
 from workflow.access import Actor
@@ -223,3 +224,26 @@ async def test_a_hub_dataset_profiled_without_its_commit_fails_the_build_as_unpi
         )
     failed = await _build(database_url, build_id)
     assert (failed.status, failed.error_code) == ("FAILED", "BUNDLE_DATASET_UNPINNED"), failed.error_message
+
+
+async def test_a_build_sent_back_to_retry_after_a_transient_error_is_queued_again_then_ready(database_url: str) -> None:
+    actor = await new_actor(database_url)
+    package_id, _, build_id = await _published(database_url, actor)
+
+    async def unavailable(_: JobContext) -> Outcome:
+        raise IntegrationError("STORE_UNAVAILABLE", "The store did not answer.", transient=True)
+
+    await run_job(str(build_id), JobKind.BUILD_PACKAGE, unavailable)
+    waiting = await _build_row(database_url, build_id)
+    assert (waiting.status, waiting.attempts) == ("QUEUED", 1)
+    assert pipeline_events.state_of(waiting).stage == "QUEUED"
+    assert await _stages(database_url, package_id) == [("QUEUED", None), ("QUEUED", None)]
+    assert (await _build(database_url, build_id)).status == "SUCCEEDED"
+    assert (await _stages(database_url, package_id))[-2:] == [("BUILDING", None), ("READY", None)]
+
+
+async def _build_row(database_url: str, job_id: uuid.UUID) -> Job:
+    async with unit_of_work(database_url) as uow:
+        job = await uow.jobs.get(job_id)
+    assert job is not None
+    return job
