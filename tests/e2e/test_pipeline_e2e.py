@@ -43,6 +43,10 @@ from workflow.core.bundle import verify
 
 pytestmark = pytest.mark.slow
 
+RENAME = """
+mutation ($input: RenamePackageInput!) { renamePackage(input: $input) {
+  __typename ... on UserError { code message } } }
+"""
 CHATS = b"".join(
     json.dumps(
         {"messages": [{"role": "user", "content": f"Count to {n}"}, {"role": "assistant", "content": "1 2 3"}]}
@@ -104,6 +108,19 @@ async def _pipeline_events(
     return seen
 
 
+async def _listening(ws: WsClient, api: Api, package_id: str, fields: tuple[str, ...] = ("packageEvents",)) -> None:
+    """Return once every subscription delivers: a subscription registers a moment after it is sent,
+    so a rename is made and awaited on each before the publish whose events are counted."""
+    renamed = await api.execute(RENAME, input={"id": package_id, "name": f"chat-{uuid.uuid4().hex[:6]}"})
+    assert renamed["renamePackage"]["__typename"] == "PackageUpdated", renamed
+    waiting = set(fields)
+    while waiting:
+        [data] = await ws.events(1, timeout=30)
+        [(field, event)] = data.items()
+        if event["__typename"] == "PackageRenamedEvent":
+            waiting.discard(field)
+
+
 async def test_publish_streams_queued_building_ready_and_the_bundle_downloads_with_ranges_and_etag(
     stack: Stack, api: Api
 ) -> None:
@@ -113,6 +130,7 @@ async def test_publish_streams_queued_building_ready_and_the_bundle_downloads_wi
             assert (await ws.init(api.token))["type"] == "connection_ack"
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
             await ws.subscribe("2", ORGANISATION_EVENTS)
+            await _listening(ws, api, package_id, ("packageEvents", "organisationEvents"))
             version = await publish(api, package_id, revision)
             assert version["pipeline"] == {"stage": "QUEUED", "status": "ACTIVE"}
             streams = await _pipeline_events(ws, version["id"], ("packageEvents", "organisationEvents"))
@@ -223,6 +241,7 @@ async def test_a_build_that_cannot_store_fails_with_a_code_and_a_retry_builds_it
         async with WsClient(stack.server.graphql_url) as ws:
             await ws.init(api.token)
             await ws.subscribe("1", PACKAGE_EVENTS, id=package_id)
+            await _listening(ws, api, package_id)
             version = await publish(api, package_id, revision)
             events = (await _pipeline_events(ws, version["id"]))["packageEvents"]
         assert [e["stage"] for e in events] == ["QUEUED", "BUILDING", "FAILED"]
