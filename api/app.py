@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.downloads import bundle_download
 from api.graphiql.page import ASSETS_PATH, assets_app, page_response
 from api.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from api.http_limits import (
@@ -267,6 +268,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", partial(metrics_endpoint, services)),
+        Route("/bundles/{name}", partial(bundle_download, services), methods=["GET", "HEAD"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]

@@ -95,3 +95,8 @@ class SetSecretInput:
 @strawberry.input(description="Delete an organisation secret (needs the `admin` scope).")
 class DeleteSecretInput:
     name: str
+
+
+@strawberry.input(description="A published version whose FAILED build should run again.")
+class RetryBuildInput:
+    version_id: strawberry.ID

@@ -21,6 +21,7 @@ from api.inputs import (
     PublishVersionInput,
     RenamePackageInput,
     RestoreVersionInput,
+    RetryBuildInput,
     SaveDraftInput,
     SetSecretInput,
     StartJobInput,
@@ -33,7 +34,7 @@ from api.types.packages import Package
 from api.types.secrets import Secret
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import catalogue, drafts, jobs, packages, secrets, uploads
+from workflow import builds, catalogue, drafts, jobs, packages, secrets, uploads
 from workflow.access import Actor, Scope
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
@@ -99,6 +100,12 @@ class JobUpdated:
     job: Job
 
 
+@strawberry.type(description="The version, its pipeline queued again, and the new build job.")
+class BuildRetried:
+    version: Version
+    job: Job
+
+
 @strawberry.type(description="The stored file; put its id in a dataset source as `uploadId`.")
 class DatasetUploaded:
     upload: DatasetUpload
@@ -132,6 +139,7 @@ RestoreVersionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("R
 PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("PackageResult")]
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
+RetryBuildResult = Annotated[BuildRetried | ErrorMember, strawberry.union("RetryBuildResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
 SetSecretResult = Annotated[SecretSet | ErrorMember, strawberry.union("SetSecretResult")]
 DeleteSecretResult = Annotated[SecretDeleted | ErrorMember, strawberry.union("DeleteSecretResult")]
@@ -265,6 +273,16 @@ class Mutation:
             return JobUpdated(job=Job.of(job))
 
         return await attempt(run(), subject=input.package_id)
+
+    @strawberry.mutation(description="Build a published version again after its build FAILED (publish scope).")
+    async def retry_build(self, info: Info, input: RetryBuildInput) -> RetryBuildResult:
+        async def run() -> BuildRetried:
+            _, version_id = decode(input.version_id, "Version")
+            async with info.context.uow() as uow:
+                version, job = await builds.retry(uow, info.context.actor, version_id)
+            return BuildRetried(version=Version.of(version), job=Job.of(job))
+
+        return await attempt(run(), subject=input.version_id)
 
     @strawberry.mutation(description="Cancel a job: a queued one at once, a running one at its next report.")
     async def cancel_job(self, info: Info, input: JobInput) -> JobResult:

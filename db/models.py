@@ -203,6 +203,14 @@ class Job(Base):
             "created_at",
             postgresql_where=text("status IN ('QUEUED', 'RUNNING')"),
         ),
+        # The publish pipeline's builds, by version and (downloads) by organisation.
+        Index(
+            "ix_jobs_org_version_builds",
+            "organisation_id",
+            "version_id",
+            "created_at",
+            postgresql_where=text("kind = 'BUILD_PACKAGE'"),
+        ),
         CheckConstraint("status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')", name="status"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
     )

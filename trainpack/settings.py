@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
     dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
+    bundle_dir: Path | None = Field(
+        default=None,
+        description="Where built package bundles are kept, named by their sha256 (API and workers share"
+        " it); unset means `bundles` under the data folder.",
+    )
     local_roots: list[Path] = Field(
         default=[Path(".data/local")],
         description=(
@@ -136,6 +141,11 @@ class Settings(BaseSettings):
     profile_max_rows: int = Field(
         default=10_000_000, description="Most rows one dataset profile reads; more fail with DATASET_TOO_LARGE."
     )
+
+    @property
+    def bundle_folder(self) -> Path:
+        """The bundle store's folder: ``bundle_dir``, else ``bundles`` under the data folder."""
+        return self.bundle_dir if self.bundle_dir is not None else self.data_dir / "bundles"
 
 
 def load_settings() -> Settings:

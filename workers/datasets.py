@@ -31,6 +31,7 @@ async def _profile(context: JobContext) -> Outcome:
     settings = context.settings
     context.progress(0.05, "Fetching the data")
     limits = Limits(settings.profile_max_bytes, settings.profile_max_rows)
+    pinned: dict[str, str] = {}  # a Hub source's commit, which a bundle of the version pins
     if spec["source"] == "UPLOAD":
         upload = await _upload(context.job.organisation_id, spec["uploadId"])
         context.progress(0.2, f"Profiling {upload.filename}")
@@ -46,6 +47,7 @@ async def _profile(context: JobContext) -> Outcome:
             token=await hub_token(context),
             cache_dir=settings.dataset_cache_dir,
         )
+        pinned["revision"] = fetched.commit_sha
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
         found = await asyncio.to_thread(
             profile_file,
@@ -57,7 +59,7 @@ async def _profile(context: JobContext) -> Outcome:
         )
     else:
         found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, limits, context.cancel)
-    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
+    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts()), **pinned})
 
 
 async def _upload(organisation_id: uuid.UUID, upload_id: str) -> Upload:

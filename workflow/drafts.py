@@ -18,7 +18,7 @@ from typing import Any
 
 from db.models import Package, Version
 from db.uow import UnitOfWork
-from workflow import machine
+from workflow import builds, machine
 from workflow.access import Actor, Scope
 from workflow.errors import (
     DraftExistsError,
@@ -217,7 +217,14 @@ async def publish(
         contentHash=version.content_hash,
         changelog=version.changelog,
     )
+    await _start_pipeline(uow, actor, space, events)
     return await _finish(uow, space, state, events, now)
+
+
+async def _start_pipeline(uow: UnitOfWork, actor: Actor, space: _Workspace, events: EventBatch) -> None:
+    """The publish pipeline's hook: the version being published gets its first build, in this transaction."""
+    assert space.draft is not None
+    await builds.start(uow, actor, space.package.id, space.draft, space.package.name, events)
 
 
 async def discard(uow: UnitOfWork, actor: Actor, target: Target, *, expected_revision: int) -> Package:

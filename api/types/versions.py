@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.loaders import load_by_node_ids
+from api.types.bundles import Bundle, Pipeline
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from db.models import Version as VersionRow
 from workflow import machine
@@ -100,6 +101,16 @@ class Version(relay.Node):
         return Progress(
             completed=result.completed, total=result.total, next_action=result.next_action, next_step=result.next_step
         )
+
+    @strawberry.field(description="The publish pipeline (null for a draft): its stage, status and error.")
+    async def pipeline(self, info: Info) -> Pipeline | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Pipeline.of(job) if job is not None else None
+
+    @strawberry.field(description="The built bundle, once the pipeline has built it (null before, or after a failure).")
+    async def bundle(self, info: Info) -> Bundle | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Bundle.of(job, str(info.context.request.base_url)) if job is not None else None
 
     @strawberry.field(description="The version this one was copied or restored from.")
     async def based_on(self, info: Info) -> Version | None:
