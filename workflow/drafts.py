@@ -35,6 +35,7 @@ from workflow.facts import Facts
 from workflow.issues import Issue, Severity
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
+from workflow.patches import merged_blocks
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
 from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
@@ -84,15 +85,26 @@ async def save(
     idempotency_key: str | None = None,
     config_preset: str | None = None,
     max_sources: int = MAX_DATASET_SOURCES,
+    merge: bool = False,
 ) -> DraftOutcome:
-    """Store partial step data; edited steps reopen and later complete steps re-validate."""
+    """Store partial step data; edited steps reopen and later complete steps re-validate.
+
+    With ``merge`` the step data is a merge patch (``workflow.patches``): omitted fields stay as
+    stored, ``None`` clears. Without it each named block is replaced whole (the JSON form).
+    """
     actor.require(Scope.WRITE)
     require_storable(idempotencyKey=idempotency_key, configPreset=config_preset)
     require_length("idempotencyKey", idempotency_key, IDEMPOTENCY_KEY_LENGTH)
-    blocks: dict[Step, Block] = parse_patch(steps, max_sources=max_sources)
-    if config_preset is not None:
-        overrides = blocks.get(Step.CONFIG)
-        blocks[Step.CONFIG] = apply_preset(config_preset, overrides if isinstance(overrides, ConfigStepData) else None)
+    blocks: dict[Step, Block] = {}
+    if merge:
+        # Shape errors of the patch itself are refused before any lock is taken.
+        merged_blocks(PackageContent(), steps, config_preset=config_preset, max_sources=max_sources)
+    else:
+        blocks = parse_patch(steps, max_sources=max_sources)
+        if config_preset is not None:
+            overrides = blocks.get(Step.CONFIG)
+            config = overrides if isinstance(overrides, ConfigStepData) else None
+            blocks[Step.CONFIG] = apply_preset(config_preset, config)
     request_hash = _fingerprint(
         {
             "target": repr(target),
@@ -100,6 +112,7 @@ async def save(
             "trigger": trigger.value,
             "expected": expected_revision,
             "preset": config_preset,
+            **({"merge": True} if merge else {}),
         }
     )
     space = await _lock(uow, actor, target)
@@ -109,6 +122,9 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
+    if merge:
+        content = space.state.content
+        blocks = merged_blocks(content, steps, config_preset=config_preset, max_sources=max_sources)
     transition = machine.save(space.state, blocks, _facts_after(space, blocks))
     if not transition.changed:
         version = space.draft or space.source
