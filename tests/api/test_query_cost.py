@@ -24,7 +24,8 @@ fragment Content on Version { content {
 } }
 """
 
-LISTING = """
+LISTING = (
+    """
 query { packages(first: 100) { edges { node {
   name draft { number revision basedOn { number } package { name } steps { step status } ...Content }
   latestPublishedVersion { number basedOn { number } ...Content }
@@ -33,15 +34,20 @@ query { packages(first: 100) { edges { node {
   version(number: 1) { number }
   diff(fromNumber: 1, toNumber: 2) { identical changes { path } }
 } } } }
-""" + CONTENT
+"""
+    + CONTENT
+)
 
-HISTORY = """
+HISTORY = (
+    """
 query($id: ID!) { node(id: $id) { ... on Package {
   name draft { number } latestPublishedVersion { number }
   versions(first: 100) { edges { node { number status revision basedOn { number } package { name }
                                          steps { step status } ...Content } } }
 } } }
-""" + CONTENT
+"""
+    + CONTENT
+)
 
 
 class StatementCounter:
