@@ -15,15 +15,15 @@ class ModelSource(Enum):
 
 @strawberry.enum(description="Which weights a training updates.")
 class TrainingMethod(Enum):
-    FULL = "FULL"
-    LORA = "LORA"
-    QLORA = "QLORA"
+    FULL = strawberry.enum_value("FULL", description="Every weight is trained; the most memory.")
+    LORA = strawberry.enum_value("LORA", description="Low-rank adapters are trained; the base stays frozen.")
+    QLORA = strawberry.enum_value("QLORA", description="LoRA on a 4-bit quantised base; the least memory.")
 
 
 @strawberry.enum(description="The TRL trainer.")
 class Trainer(Enum):
-    SFT = "SFT"
-    DPO = "DPO"
+    SFT = strawberry.enum_value("SFT", description="Supervised fine-tuning on CHAT, INSTRUCTION or COMPLETION data.")
+    DPO = strawberry.enum_value("DPO", description="Direct preference optimisation on PREFERENCE data.")
 
 
 @strawberry.enum(description="Learning-rate schedule after warm-up.")
@@ -62,12 +62,12 @@ class DatasetFormat(Enum):
 
 @strawberry.enum(description="How evaluation data is obtained.")
 class EvalMode(Enum):
-    NONE = "NONE"
-    FRACTION = "FRACTION"
-    SPLIT = "SPLIT"
+    NONE = strawberry.enum_value("NONE", description="No evaluation.")
+    FRACTION = strawberry.enum_value("FRACTION", description="Hold out `fraction` of the training data.")
+    SPLIT = strawberry.enum_value("SPLIT", description="Evaluate on the named `split` of each source.")
 
 
 @strawberry.enum(description="Where a published package goes.")
 class DeployTarget(Enum):
-    HF_SPACE = "HF_SPACE"
-    LOCAL_BUNDLE = "LOCAL_BUNDLE"
+    HF_SPACE = strawberry.enum_value("HF_SPACE", description="Train on a Hugging Face Space (docker SDK).")
+    LOCAL_BUNDLE = strawberry.enum_value("LOCAL_BUNDLE", description="Build a bundle to download and run anywhere.")

@@ -166,14 +166,37 @@ async def test_a_wrong_type_is_refused_by_validation_and_changes_nothing(api: Ap
 
 async def test_an_out_of_range_value_is_saved_and_reported_with_its_path(api: Api) -> None:
     package_id, revision = await create_typed(api, TYPED_VALID_STEPS)
-    saved = await save_typed(api, package_id, revision, {"config": {"epochs": 0, "lora": {"r": 0}}})
+    source = {**TYPED_VALID_STEPS["dataset"]["sources"][0], "weight": -1.0}
+    saved = await save_typed(
+        api, package_id, revision, {"config": {"epochs": 0, "lora": {"r": 0}}, "dataset": {"sources": [source]}}
+    )
     assert saved["__typename"] == "DraftUpdated"
     assert {(e["path"], e["code"]) for e in saved["errors"]} >= {
         ("config.epochs", "OUT_OF_RANGE"),
         ("config.lora.r", "OUT_OF_RANGE"),
+        ("dataset.sources[0].weight", "OUT_OF_RANGE"),
     }
-    config = (await draft_content(api, package_id))["content"]["config"]
+    content = (await draft_content(api, package_id))["content"]
+    config = content["config"]
     assert (config["epochs"], config["lora"]["r"], config["lora"]["alpha"]) == (0, 0, 32)
+    assert content["dataset"]["sources"][0]["weight"] == -1.0
+
+
+async def test_what_workers_learn_is_null_until_they_report(api: Api) -> None:
+    package_id, _ = await create_typed(api, TYPED_VALID_STEPS)
+    content = (await draft_content(api, package_id))["content"]
+    assert (content["model"]["resolved"], content["model"]["failure"]) == (None, None)
+    assert [(s["profile"], s["failure"]) for s in content["dataset"]["sources"]] == [(None, None)]
+
+
+async def test_a_create_with_a_wrong_type_is_refused_by_validation(api: Api) -> None:
+    response = await api.raw(
+        "mutation($input: CreatePackageInput!) { createPackage(input: $input) { __typename } }",
+        {"input": {"content": {"model": {"source": "SOMEWHERE"}}}},
+    )
+    assert response.json().get("data") is None and response.json()["errors"]
+    listing = await api.execute("query { packages(first: 5) { edges { node { id } } } }")
+    assert listing["packages"]["edges"] == []
 
 
 async def test_a_malformed_value_the_schema_cannot_see_is_refused_with_its_path(api: Api) -> None:
