@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support import documents as docs
 from tests.support.content import CONFIG, DATASET, VALID_STEPS
+from tests.support.flows import complete, publish, published_package
 from tests.support.graphql import Api
 from tests.support.typed import TYPED_VALID_STEPS, create_typed, draft_content, save_typed, typed
 
@@ -233,3 +235,15 @@ async def test_a_preset_fills_step_two_and_the_patch_wins(api: Api) -> None:
     presets = await api.execute("query { configPresets { key config { method quantBits lora { r } } } }")
     qlora = next(preset for preset in presets["configPresets"] if preset["key"] == "qlora-low-memory")
     assert qlora["config"] == {"method": "QLORA", "quantBits": 4, "lora": {"r": 16}}
+
+
+async def test_the_diff_of_a_typed_edit_names_the_fields_by_their_paths(api: Api) -> None:
+    package_id, revision = await published_package(api)
+    saved = await save_typed(api, package_id, revision, {"config": {"lora": {"r": 8}, "seed": None}})
+    assert saved["__typename"] == "DraftUpdated"
+    revision = (await complete(api, package_id, saved["revision"], "CONFIG"))["revision"]
+    assert (await publish(api, package_id, revision, "r 8"))["__typename"] == "VersionPublished"
+    diff = (await api.execute(docs.DIFF, id=package_id, **{"from": 1, "to": 2}))["node"]["diff"]
+    changes = {(change["path"], change["kind"]) for change in diff["changes"]}
+    assert ("config.lora.r", "CHANGED") in changes
+    assert all(path.startswith("config.") for path, _ in changes), changes
