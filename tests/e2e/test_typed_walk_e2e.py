@@ -91,3 +91,17 @@ async def test_the_typed_walk_shows_what_the_workers_learnt_and_publishes(
             assert published["__typename"] == "VersionPublished", published
             assert published["version"]["status"] == "PUBLISHED"
             assert published["version"]["content"]["model"]["resolved"]["commit"] == sha
+
+
+async def test_a_failed_resolution_shows_as_the_models_failure(
+    stack: tuple[HubStandin, InProcessServer, dict[str, str]], database_url: str
+) -> None:
+    _, server, env = stack
+    with worker_process(env):
+        async with Api(server.graphql_url, await issue_token(database_url)) as api:
+            package_id, revision = await create_typed(api)
+            await save_typed(api, package_id, revision, {"model": {"source": "HUB", "repoId": "acme/missing"}})
+            [job] = await wait_for_jobs(api, package_id, "RESOLVE_MODEL", 1)
+            assert job["status"] == "FAILED", job
+            model = (await draft_content(api, package_id))["content"]["model"]
+            assert model["resolved"] is None and model["failure"]["code"] == job["error"]["code"], (model, job)
