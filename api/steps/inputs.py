@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 from pydantic.alias_generators import to_camel
 
-from api.step_docs import doc
+from api.steps.docs import doc
 from api.steps.enums import (
     DatasetFormat,
     DatasetSourceKind,

@@ -13,7 +13,7 @@ from typing import Any, Self
 import strawberry
 from strawberry.scalars import JSON
 
-from api.step_docs import doc
+from api.steps.docs import doc
 from api.steps.enums import (
     DatasetFormat,
     DatasetSourceKind,

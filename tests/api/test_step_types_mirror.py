@@ -12,8 +12,8 @@ import pytest
 from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 
-from api.step_docs import DOCS
 from api.steps import inputs, outputs
+from api.steps.docs import DOCS
 from workflow import steps
 from workflow.rules.dataset import FORMAT_ROLES
 
