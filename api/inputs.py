@@ -102,3 +102,14 @@ class StartJobInput:
 @strawberry.input
 class JobInput:
     id: strawberry.ID
+
+
+@strawberry.input(description="Create or replace an organisation secret (needs the `admin` scope).")
+class SetSecretInput:
+    name: str = strawberry.field(description="An environment variable's name, e.g. `HF_TOKEN`.")
+    value: str = strawberry.field(description="Stored encrypted; never shown again (only its last four characters).")
+
+
+@strawberry.input(description="Delete an organisation secret (needs the `admin` scope).")
+class DeleteSecretInput:
+    name: str

@@ -14,6 +14,7 @@ from api.errors import attempt
 from api.ids import decode, decode_target, encode
 from api.inputs import (
     CreatePackageInput,
+    DeleteSecretInput,
     DraftInput,
     JobInput,
     PackageInput,
@@ -21,17 +22,20 @@ from api.inputs import (
     RenamePackageInput,
     RestoreVersionInput,
     SaveDraftInput,
+    SetSecretInput,
     StartJobInput,
     StepActionInput,
 )
 from api.steps.inputs import StepsInput, to_patch
 from api.types.common import ErrorMember, Issue
+from api.types.hardware import HardwareCatalogueRefreshed, HardwareRefreshFailed
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
+from api.types.secrets import Secret
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, jobs, packages, uploads
-from workflow.access import Actor
+from workflow import catalogue, drafts, jobs, packages, secrets, uploads
+from workflow.access import Actor, Scope
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
 from workflow.issues import Issue as DomainIssue
@@ -101,6 +105,17 @@ class DatasetUploaded:
     upload: DatasetUpload
 
 
+@strawberry.type(description="The secret as stored now (never its value).")
+class SecretSet:
+    secret: Secret
+    created: bool = strawberry.field(description="False when an existing secret's value was replaced.")
+
+
+@strawberry.type
+class SecretDeleted:
+    name: str
+
+
 class StepAction(Protocol):
     """``drafts.complete_step`` or ``drafts.open_step``."""
 
@@ -119,6 +134,11 @@ PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("Packag
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
+SetSecretResult = Annotated[SecretSet | ErrorMember, strawberry.union("SetSecretResult")]
+DeleteSecretResult = Annotated[SecretDeleted | ErrorMember, strawberry.union("DeleteSecretResult")]
+RefreshHardwareCatalogueResult = Annotated[
+    HardwareCatalogueRefreshed | HardwareRefreshFailed | ErrorMember, strawberry.union("RefreshHardwareCatalogueResult")
+]
 
 
 @strawberry.type
@@ -278,6 +298,46 @@ class Mutation:
                     max_bytes=limit,
                 )
             return DatasetUploaded(upload=DatasetUpload.of(upload))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Create or replace an organisation secret (the `admin` scope).")
+    async def set_secret(self, info: Info, input: SetSecretInput) -> SetSecretResult:
+        async def run() -> SecretSet:
+            async with info.context.uow() as uow:
+                secret, created = await secrets.set_secret(
+                    uow, info.context.actor, info.context.services.secret_box, input.name, input.value
+                )
+            return SecretSet(secret=Secret.of(secret), created=created)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Delete an organisation secret (the `admin` scope).")
+    async def delete_secret(self, info: Info, input: DeleteSecretInput) -> DeleteSecretResult:
+        async def run() -> SecretDeleted:
+            async with info.context.uow() as uow:
+                name = await secrets.delete_secret(uow, info.context.actor, input.name)
+            return SecretDeleted(name=name)
+
+        return await attempt(run())
+
+    @strawberry.mutation(
+        description="Admin: read the Spaces hardware list from the Hub now and make it the catalogue in use "
+        "(a Hub failure or an unusable list keeps the stored one)."
+    )
+    async def refresh_hardware_catalogue(self, info: Info) -> RefreshHardwareCatalogueResult:
+        async def run() -> HardwareCatalogueRefreshed | HardwareRefreshFailed:
+            services = info.context.services
+            source = services.hardware_source
+            if source is None:
+                info.context.actor.require(Scope.ADMIN)
+                raise OperationRefusedError("HARDWARE_REFRESH_UNAVAILABLE", "This server cannot read the Hub.")
+            outcome = await catalogue.refresh(
+                info.context.uow, info.context.actor, source, endpoint=services.settings.hf_endpoint
+            )
+            if isinstance(outcome, catalogue.RefreshFailed):
+                return HardwareRefreshFailed.of(outcome)
+            return HardwareCatalogueRefreshed.of(outcome)
 
         return await attempt(run())
 

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
         description="The Hugging Face Hub (or a mirror speaking its API).",
     )
     hf_token: str | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "TRAINPACK_HF_TOKEN"))
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Fernet key(s) sealing organisation secrets at rest (`trainpack secrets generate-key`); several,"
+            " comma-separated: the first encrypts, all decrypt. A serving process with stored secrets"
+            " refuses to start without the key that opens them."
+        ),
+    )
     model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
     dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
     local_roots: list[Path] = Field(
@@ -92,6 +101,15 @@ class Settings(BaseSettings):
         default=5.0,
         description="A job whose send failed (queue down) is sent by the sweeper after this long; one "
         "lost in a crash between commit and send, after the job lease.",
+    )
+    hardware_refresh_seconds: float = Field(
+        default=6 * 3600.0,
+        description="How often workers read the Spaces hardware list from the Hub (0: never; the admin's"
+        " refreshHardwareCatalogue still can). A catalogue younger than half of this is not read again.",
+    )
+    hardware_refresh_first_after_seconds: float = Field(
+        default=300.0,
+        description="The first periodic read of the Spaces hardware list, this long after a worker starts.",
     )
     broker_heartbeat_ms: int = Field(
         default=60_000, description="Dramatiq: messages of a worker silent this long are redelivered."

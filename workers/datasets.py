@@ -12,6 +12,7 @@ from typing import Literal, cast
 
 from db.models import Upload
 from workers.database import unit_of_work
+from workers.hub_tokens import hub_token
 from workers.integrations.dataset_files import Limits, profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
@@ -42,7 +43,7 @@ async def _profile(context: JobContext) -> Outcome:
             subset=spec.get("subset"),
             split=spec.get("split") or "train",
             endpoint=settings.hf_endpoint,
-            token=settings.hf_token,
+            token=await hub_token(context),
             cache_dir=settings.dataset_cache_dir,
         )
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")

@@ -38,6 +38,7 @@ from workflow.naming import auto_name, first_free, naming_upload
 from workflow.patches import merged_blocks
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
+from workflow.secrets import forget_access_failures_on_token_change, secret_names_for, with_secret_names
 from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
@@ -72,6 +73,7 @@ class _Workspace:
     source: Version | None  # the published version a new draft would be copied from
     state: machine.VersionState
     opened: bool = False  # the draft row is new (inserted, not updated)
+    hardware_names: tuple[str, ...] | None = None  # the catalogue in use (None: the default table)
 
 
 async def save(
@@ -125,7 +127,8 @@ async def save(
     if merge:
         content = space.state.content
         blocks = merged_blocks(content, steps, config_preset=config_preset, max_sources=max_sources)
-    transition = machine.save(space.state, blocks, _facts_after(space, blocks))
+    token_changed = await forget_access_failures_on_token_change(uow, space.package, space.state.content, blocks)
+    transition = machine.save(space.state, blocks, await _facts_after(uow, space, blocks))
     if not transition.changed:
         version = space.draft or space.source
         assert version is not None
@@ -146,7 +149,7 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
-    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
+    if token_changed or Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
         await schedule_needed(uow, actor, space.package, transition.state.content, events)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
@@ -171,7 +174,7 @@ async def complete_step(
     actor.require(Scope.WRITE)
     space = await _open_for_write(uow, actor, target, expected_revision)
     now = utcnow()
-    transition = machine.complete(space.state, step, _facts(space), now)
+    transition = machine.complete(space.state, step, await _facts(uow, space), now)
     events = EventBatch(actor)
     version = _write(space, transition.state, actor, events, now)
     status_events(events, space.package.id, version.id, version.revision, transition)
@@ -213,7 +216,7 @@ async def publish(
     if space.draft is None:
         raise NothingToPublishError("NO_DRAFT", "The package has no draft; edit it to open one.")
     latest = space.source
-    state = machine.publish(space.state, _facts(space), latest.content_hash if latest else None)
+    state = machine.publish(space.state, await _facts(uow, space), latest.content_hash if latest else None)
     now = utcnow()
     version = space.draft
     write_state(version, state)
@@ -318,28 +321,33 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     _refuse_archived(locked.package)
     draft = locked.draft
     source = await uow.versions.latest_published(package_id) if draft is None or not open_draft else None
+    hardware = locked.hardware_names
     if draft is not None:
-        return _Workspace(locked.package, draft, source, state_of(draft))
+        return _Workspace(locked.package, draft, source, state_of(draft), hardware_names=hardware)
     if source is None:
         raise NotFoundError(str(package_id))
     number, _ = await uow.versions.highest(package_id)
     # Continue from the highest revision the package ever used: a discarded draft's revisions
     # may still be held by a stale client and must never be reused.
     revision = max(source.revision, locked.package.revision)
-    return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
+    state = machine.reopen(state_of(source), number + 1, revision)
+    return _Workspace(locked.package, None, source, state, hardware_names=hardware)
 
 
-def _facts(space: _Workspace) -> Facts:
-    """The workers' facts that apply to the draft's current content."""
-    return facts_for(space.state.content, space.package.facts)
+async def _facts(uow: UnitOfWork, space: _Workspace) -> Facts:
+    """The workers' facts (and the organisation's secret names) that apply to the draft's current content."""
+    content = space.state.content
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
-def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
+async def _facts_after(uow: UnitOfWork, space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
     """The facts that apply to the content as it will be once ``blocks`` are stored."""
     content = space.state.content
     for step, block in blocks.items():
         content = content.with_block(step, block)
-    return facts_for(content, space.package.facts)
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:

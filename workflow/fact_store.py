@@ -23,8 +23,11 @@ from workflow.steps import PackageContent
 KEEP_PER_FAMILY = 16
 
 
-def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
-    """The facts that apply to ``content``: those stored under the keys of its current inputs."""
+def facts_for(
+    content: PackageContent, stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
+) -> Facts:
+    """The facts that apply to ``content``: those stored under the keys of its current inputs, and
+    the flavours of the hardware catalogue in use (``None``: the default table)."""
     model: ModelFacts | None = None
     model_failure: Failure | None = None
     chosen_model = model_input(content.model)
@@ -52,6 +55,7 @@ def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
         model_failure=model_failure,
         datasets=datasets or None,
         dataset_failures=failures,
+        hardware_names=hardware_names,
     )
 
 

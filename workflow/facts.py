@@ -81,6 +81,8 @@ class Facts:
     dataset_failures: Mapping[int, Failure] = field(default_factory=dict)
     secret_names: frozenset[str] | None = None
     estimate_fits: Mapping[str, bool] | None = field(default=None)
+    # The flavours of the hardware catalogue in use, in order; ``None``: the shipped default table.
+    hardware_names: tuple[str, ...] | None = None
 
 
 NO_FACTS = Facts()

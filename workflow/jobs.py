@@ -9,6 +9,7 @@ draft against it.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -330,7 +331,10 @@ async def _learn(
     if draft is None:
         return
     state = state_of(draft)
-    transition = machine.refresh(state, fact_store.facts_for(state.content, stored))
+    hardware = await uow.hardware.flavour_names()
+    names = await uow.secrets.names(job.organisation_id) if state.content.deploy.hub_token_secret else frozenset()
+    known = dataclasses.replace(fact_store.facts_for(state.content, stored, hardware), secret_names=names)
+    transition = machine.refresh(state, known)
     if transition.changed:
         write_state(draft, transition.state)
         await uow.versions.update(draft)

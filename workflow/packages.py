@@ -13,12 +13,13 @@ from workflow.access import Actor, Scope
 from workflow.drafts import upload_names, utcnow
 from workflow.errors import NameTakenError, NotFoundError, OperationRefusedError, ValidationFailedError
 from workflow.events import EventBatch, EventType
-from workflow.facts import NO_FACTS
+from workflow.facts import Facts
 from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
 from workflow.patches import merged_blocks
 from workflow.records import write_state
+from workflow.secrets import secret_names_for
 from workflow.steps import MAX_DATASET_SOURCES, parse_patch
 from workflow.text import require_storable
 
@@ -45,7 +46,14 @@ async def create(
             blocks = merged_blocks(state.content, steps, max_sources=max_sources)
         else:
             blocks = parse_patch(steps, max_sources=max_sources)
-        state = machine.save(state, blocks, NO_FACTS).state
+        content = state.content
+        for step, block in blocks.items():
+            content = content.with_block(step, block)
+        facts = Facts(  # no worker has run yet
+            hardware_names=await uow.hardware.flavour_names(),
+            secret_names=await secret_names_for(uow, actor.organisation_id, content),
+        )
+        state = machine.save(state, blocks, facts).state
         state = replace(state, revision=1)
     if name is not None:
         _check_name(name)

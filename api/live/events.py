@@ -113,6 +113,15 @@ class JobEvent(PackageEvent):
     finished: bool = strawberry.field(description="True on the job's last event (SUCCEEDED, FAILED or CANCELLED).")
 
 
+@strawberry.type(
+    description="An organisation secret was set or deleted (the event names it; it never holds the value)."
+)
+class SecretChangedEvent(PackageEvent):
+    name: str
+    deleted: bool
+    created: bool = strawberry.field(description="True when a set created the secret (false: replaced or deleted).")
+
+
 def _job(row: Event, payload: dict[str, Any]) -> JobEvent:
     return JobEvent(
         **_common(row),
@@ -190,6 +199,12 @@ _BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
     EventType.PACKAGE_ARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=True),
     EventType.PACKAGE_UNARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=False),
     EventType.PACKAGE_DELETED: lambda row, p: PackageDeletedEvent(**_common(row), name=p["name"]),
+    EventType.SECRET_SET: lambda row, p: SecretChangedEvent(
+        **_common(row), name=p["name"], deleted=False, created=bool(p.get("created"))
+    ),
+    EventType.SECRET_DELETED: lambda row, p: SecretChangedEvent(
+        **_common(row), name=p["name"], deleted=True, created=False
+    ),
     EventType.JOB_CREATED: _job,
     EventType.JOB_PROGRESS: _job,
     EventType.JOB_FINISHED: _job,
@@ -207,6 +222,7 @@ EVENT_TYPES = (
     PackageArchivedEvent,
     PackageDeletedEvent,
     JobEvent,
+    SecretChangedEvent,
 )
 
 

@@ -33,11 +33,12 @@ def check(content: PackageContent, facts: Facts) -> Iterator[Issue]:
     yield from check_pattern("deploy.space.owner", owner, REPO_NAME, IssueCode.SPACE_OWNER_INVALID, "Space owner")
     yield from check_pattern("deploy.space.name", name, REPO_NAME, IssueCode.SPACE_NAME_INVALID, "Space name")
     yield from check_range("deploy.space.sleepTimeSeconds", space.sleep_time_seconds if space else None, SLEEP_TIME)
-    if hardware and hardware not in FLAVOURS_BY_NAME:
+    offered = facts.hardware_names if facts.hardware_names is not None else tuple(FLAVOURS_BY_NAME)
+    if hardware and hardware not in offered:
         yield Issue(
             "deploy.space.hardware",
             IssueCode.HARDWARE_UNKNOWN,
-            f"Unknown hardware flavour {hardware!r}; choose one of {', '.join(FLAVOURS_BY_NAME)}.",
+            f"Unknown hardware flavour {hardware!r}; choose one of {', '.join(offered)}.",
         )
     elif hardware and (facts.estimate_fits is None or hardware not in facts.estimate_fits):
         yield Issue(
