@@ -27,6 +27,7 @@ from api.inputs import (
     StartJobInput,
     StepActionInput,
 )
+from api.steps.inputs import StepsInput, to_patch
 from api.types.common import ErrorMember, Issue
 from api.types.hardware import HardwareCatalogueRefreshed, HardwareRefreshFailed
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
@@ -159,8 +160,9 @@ class Mutation:
                     info.context.actor,
                     name=input.name,
                     description=input.description,
-                    steps=_steps(input.steps) if input.steps is not None else None,
+                    steps=_step_data(input.content, input.steps, "content"),
                     max_sources=info.context.services.settings.max_dataset_sources,
+                    merge=input.content is not None,
                 )
             return PackageCreated(package=Package.of(package), draft=Version.of(version))
 
@@ -174,12 +176,13 @@ class Mutation:
                     uow,
                     info.context.actor,
                     decode_target(input.id),
-                    _steps(input.steps),
+                    _step_data(input.patch, input.steps, "patch") or {},
                     expected_revision=input.expected_revision,
                     trigger=input.trigger,
                     idempotency_key=input.idempotency_key,
                     config_preset=input.config_preset,
                     max_sources=info.context.services.settings.max_dataset_sources,
+                    merge=input.patch is not None,
                 )
             return DraftUpdated.of(outcome)
 
@@ -416,8 +419,19 @@ async def read_limited(file: FileUpload, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _steps(raw: object) -> dict[str, object]:
-    """The ``steps`` JSON must be an object keyed by step name."""
+def _step_data(typed: StepsInput | None, raw: object, typed_name: str) -> dict[str, object] | None:
+    """The step data of a write: the typed input as a merge patch, or the deprecated JSON form.
+
+    The JSON form must be an object keyed by step name; sending both forms is refused.
+    """
+    if typed is not None:
+        if raw is not None:
+            message = f"Send either `{typed_name}` or the deprecated `steps`, not both."
+            raise ValidationFailedError([DomainIssue("steps", IssueCode.CONFLICTING_FIELDS, message)])
+        patch: dict[str, object] = to_patch(typed)
+        return patch
+    if raw is None:
+        return None
     if not isinstance(raw, dict):
         raise ValidationFailedError([DomainIssue("steps", IssueCode.INVALID_TYPE, "Must be an object keyed by step.")])
     return raw

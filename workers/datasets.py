@@ -19,7 +19,7 @@ from workers.integrations.hub_datasets import fetch_hub_dataset
 from workers.integrations.local_paths import confined
 from workers.runner import JobContext, Outcome, job_actor
 from workflow.datasets import DatasetProfile
-from workflow.fact_store import dataset_facts_to_json
+from workflow.fact_store import dataset_facts_to_json, profile_extra
 from workflow.job_inputs import JobKind, local_file_format
 
 FileFormat = Literal["JSONL", "CSV", "PARQUET"]
@@ -59,7 +59,8 @@ async def _profile(context: JobContext) -> Outcome:
         )
     else:
         found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, limits, context.cancel)
-    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts()), **pinned})
+    facts = {"facts": dataset_facts_to_json(found.to_facts()), **profile_extra(found), **pinned}
+    return Outcome(result=found.to_json(), facts=facts)
 
 
 async def _upload(organisation_id: uuid.UUID, upload_id: str) -> Upload:

@@ -35,6 +35,7 @@ from workflow.facts import Facts
 from workflow.issues import Issue, Severity
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
+from workflow.patches import merged_blocks
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
 from workflow.secrets import forget_access_failures_on_token_change, secret_names_for, with_secret_names
@@ -86,15 +87,26 @@ async def save(
     idempotency_key: str | None = None,
     config_preset: str | None = None,
     max_sources: int = MAX_DATASET_SOURCES,
+    merge: bool = False,
 ) -> DraftOutcome:
-    """Store partial step data; edited steps reopen and later complete steps re-validate."""
+    """Store partial step data; edited steps reopen and later complete steps re-validate.
+
+    With ``merge`` the step data is a merge patch (``workflow.patches``): omitted fields stay as
+    stored, ``None`` clears. Without it each named block is replaced whole (the JSON form).
+    """
     actor.require(Scope.WRITE)
     require_storable(idempotencyKey=idempotency_key, configPreset=config_preset)
     require_length("idempotencyKey", idempotency_key, IDEMPOTENCY_KEY_LENGTH)
-    blocks: dict[Step, Block] = parse_patch(steps, max_sources=max_sources)
-    if config_preset is not None:
-        overrides = blocks.get(Step.CONFIG)
-        blocks[Step.CONFIG] = apply_preset(config_preset, overrides if isinstance(overrides, ConfigStepData) else None)
+    blocks: dict[Step, Block] = {}
+    if merge:
+        # Shape errors of the patch itself are refused before any lock is taken.
+        merged_blocks(PackageContent(), steps, config_preset=config_preset, max_sources=max_sources)
+    else:
+        blocks = parse_patch(steps, max_sources=max_sources)
+        if config_preset is not None:
+            overrides = blocks.get(Step.CONFIG)
+            config = overrides if isinstance(overrides, ConfigStepData) else None
+            blocks[Step.CONFIG] = apply_preset(config_preset, config)
     request_hash = _fingerprint(
         {
             "target": repr(target),
@@ -102,6 +114,7 @@ async def save(
             "trigger": trigger.value,
             "expected": expected_revision,
             "preset": config_preset,
+            **({"merge": True} if merge else {}),
         }
     )
     space = await _lock(uow, actor, target)
@@ -111,6 +124,9 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
+    if merge:
+        content = space.state.content
+        blocks = merged_blocks(content, steps, config_preset=config_preset, max_sources=max_sources)
     token_changed = await forget_access_failures_on_token_change(uow, space.package, space.state.content, blocks)
     transition = machine.save(space.state, blocks, await _facts_after(uow, space, blocks))
     if not transition.changed:

@@ -11,6 +11,8 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.loaders import load_by_node_ids
+from api.steps.outputs import VersionContent
+from api.steps.reads import version_content
 from api.types.bundles import Bundle, Pipeline
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from db.models import Version as VersionRow
@@ -27,7 +29,10 @@ if TYPE_CHECKING:
 class StepView:
     step: StepName  # type: ignore[valid-type]
     status: StepStatus  # type: ignore[valid-type]
-    data: JSON
+    data: JSON = strawberry.field(
+        description="The step's data as stored, as JSON.",
+        deprecation_reason="Use the typed `Version.content`; this untyped form will be removed.",
+    )
     errors: list[Issue]
     warnings: list[Issue]
     summary: str | None = strawberry.field(description="One line for a collapsed step header.")
@@ -94,6 +99,10 @@ class Version(relay.Node):
             )
             for step in STEP_ORDER
         ]
+
+    @strawberry.field(description="The step data, typed, with what the workers learnt about it.")
+    async def content(self, info: Info) -> VersionContent:
+        return await version_content(info, self.row)
 
     @strawberry.field
     def progress(self) -> Progress:

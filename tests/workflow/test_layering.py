@@ -22,6 +22,8 @@ PURE_MODULES = (
     "workflow.issues",
     "workflow.errors",
     "workflow.presets",
+    "workflow.patches",
+    "workflow.fact_store",
     "workflow.facts",
     "workflow.datasets",
     "workflow.rules",
