@@ -1,6 +1,7 @@
 """The training proof driven through publish: a package is published, the pipeline builds its
 bundle, the bundle is downloaded over HTTP like a user would, and its ``train.py`` trains on the
-CPU against the Hub stand-in at the model's pinned commit.
+CPU against the Hub stand-in at the model's pinned commit: SFT on an uploaded chat JSONL and DPO
+on an uploaded preference JSONL, both with LoRA.
 
 The tiny model and data are made by ``tests/support/training/make_tiny_model.py`` in the
 training environment (``tests/support/training_env.py``, built once and cached by its pins), as
@@ -49,7 +50,7 @@ class Stack:
     server: InProcessServer
     env: dict[str, str]
     model_sha: str
-    chats: bytes
+    data: dict[str, bytes]  # file name -> content, as made by make_tiny_model.py
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +76,11 @@ def stack(python: Path, database_url: str, redis_url: str) -> Iterator[Stack]:
         sha = hub.add_model(REPO_ID, {path.name: path.read_bytes() for path in sorted(model.iterdir())})
         env = worker_env(database_url, redis_url, hub.url, str(scratch / "cache"), namespace)
         env["TRAINPACK_BUNDLE_DIR"] = str(scratch / "bundles")
-        chats = (scratch / "tiny" / "data" / "chat.jsonl").read_bytes()
+        data = {name: (scratch / "tiny" / "data" / name).read_bytes() for name in ("chat.jsonl", "preference.jsonl")}
         with InProcessServer.start(
             database_url, redis_url=redis_url, queue_namespace=namespace, bundle_dir=scratch / "bundles"
         ) as server:
-            yield Stack(hub, server, env, sha, chats)
+            yield Stack(hub, server, env, sha, data)
 
 
 @pytest.fixture
@@ -88,30 +89,45 @@ async def api(stack: Stack, database_url: str) -> AsyncIterator[Api]:
         yield client
 
 
-async def test_a_published_sft_package_downloads_as_a_bundle_that_trains_on_the_cpu(
-    python: Path, stack: Stack, api: Api, tmp_path: Path, record_property: Any
+@dataclass(frozen=True)
+class Case:
+    trainer: str
+    file: str
+    format: str
+    mapping: dict[str, str]
+    learning_rate: float
+    batch_size: int
+
+
+CASES = {
+    "sft": Case("SFT", "chat.jsonl", "CHAT", {"messages": "conversation"}, 5e-3, 8),
+    "dpo": Case(
+        "DPO", "preference.jsonl", "PREFERENCE", {"prompt": "question", "chosen": "good", "rejected": "bad"}, 2e-3, 4
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_a_published_package_downloads_as_a_bundle_that_trains_on_the_cpu(
+    python: Path, stack: Stack, api: Api, tmp_path: Path, record_property: Any, name: str
 ) -> None:
+    case = CASES[name]
     assert api.token is not None
-    upload_id = await upload_dataset(stack.server.graphql_url, api.token, "chat.jsonl", stack.chats)
+    upload_id = await upload_dataset(stack.server.graphql_url, api.token, case.file, stack.data[case.file])
     steps = {
         "model": {"source": "HUB", "repoId": REPO_ID},
         "config": {
             "method": "LORA",
-            "trainer": "SFT",
+            "trainer": case.trainer,
             "epochs": 1,
-            "learningRate": 5e-3,
-            "batchSize": 8,
+            "learningRate": case.learning_rate,
+            "batchSize": case.batch_size,
             "maxSeqLength": 128,
             "lora": {"r": 8},
         },
         "dataset": {
             "sources": [
-                {
-                    "source": "UPLOAD",
-                    "uploadId": upload_id,
-                    "format": "CHAT",
-                    "columnMapping": {"messages": "conversation"},
-                }
+                {"source": "UPLOAD", "uploadId": upload_id, "format": case.format, "columnMapping": case.mapping}
             ],
             "eval": {"mode": "NONE"},
         },
@@ -154,6 +170,6 @@ async def test_a_published_sft_package_downloads_as_a_bundle_that_trains_on_the_
     assert (folder / saved["output_dir"] / "adapter_model.safetensors").stat().st_size > 0
     weights = stack.hub.requests_for(r"/resolve/.*/model\.safetensors$", "GET")
     assert weights and all(f"/resolve/{stack.model_sha}/" in request.path for request in weights)
-    record_property("publish_sft_loss_first", round(losses[0], 4))
-    record_property("publish_sft_loss_last", round(losses[-1], 4))
-    print(f"\npublished sft: loss {losses[0]:.4f} -> {losses[-1]:.4f} in {STEPS} steps")
+    record_property(f"publish_{name}_loss_first", round(losses[0], 4))
+    record_property(f"publish_{name}_loss_last", round(losses[-1], 4))
+    print(f"\npublished {name}: loss {losses[0]:.4f} -> {losses[-1]:.4f} in {STEPS} steps")
