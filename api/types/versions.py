@@ -11,6 +11,9 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.loaders import load_by_node_ids
+from api.steps.outputs import VersionContent
+from api.steps.reads import version_content
+from api.types.bundles import Bundle, Pipeline
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from db.models import Version as VersionRow
 from workflow import machine
@@ -26,7 +29,10 @@ if TYPE_CHECKING:
 class StepView:
     step: StepName  # type: ignore[valid-type]
     status: StepStatus  # type: ignore[valid-type]
-    data: JSON
+    data: JSON = strawberry.field(
+        description="The step's data as stored, as JSON.",
+        deprecation_reason="Use the typed `Version.content`; this untyped form will be removed.",
+    )
     errors: list[Issue]
     warnings: list[Issue]
     summary: str | None = strawberry.field(description="One line for a collapsed step header.")
@@ -94,12 +100,26 @@ class Version(relay.Node):
             for step in STEP_ORDER
         ]
 
+    @strawberry.field(description="The step data, typed, with what the workers learnt about it.")
+    async def content(self, info: Info) -> VersionContent:
+        return await version_content(info, self.row)
+
     @strawberry.field
     def progress(self) -> Progress:
         result = machine.progress(state_of(self.row))
         return Progress(
             completed=result.completed, total=result.total, next_action=result.next_action, next_step=result.next_step
         )
+
+    @strawberry.field(description="The publish pipeline (null for a draft): its stage, status and error.")
+    async def pipeline(self, info: Info) -> Pipeline | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Pipeline.of(job) if job is not None else None
+
+    @strawberry.field(description="The built bundle, once the pipeline has built it (null before, or after a failure).")
+    async def bundle(self, info: Info) -> Bundle | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Bundle.of(job, str(info.context.request.base_url)) if job is not None else None
 
     @strawberry.field(description="The version this one was copied or restored from.")
     async def based_on(self, info: Info) -> Version | None:

@@ -7,6 +7,30 @@ class DatasetFileFormat(str, Enum):
     PARQUET = "PARQUET"
 
 
+class DatasetFormat(str, Enum):
+    CHAT = "CHAT"
+    INSTRUCTION = "INSTRUCTION"
+    COMPLETION = "COMPLETION"
+    PREFERENCE = "PREFERENCE"
+
+
+class DatasetSourceKind(str, Enum):
+    HUB = "HUB"
+    UPLOAD = "UPLOAD"
+    LOCAL = "LOCAL"
+
+
+class DeployTarget(str, Enum):
+    HF_SPACE = "HF_SPACE"
+    LOCAL_BUNDLE = "LOCAL_BUNDLE"
+
+
+class EvalMode(str, Enum):
+    NONE = "NONE"
+    FRACTION = "FRACTION"
+    SPLIT = "SPLIT"
+
+
 class HardwareCatalogueSource(str, Enum):
     DEFAULT = "DEFAULT"
     HUB = "HUB"
@@ -18,6 +42,7 @@ class IssueCode(str, Enum):
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     UNKNOWN_PRESET = "UNKNOWN_PRESET"
     INVALID_CHARACTER = "INVALID_CHARACTER"
+    CONFLICTING_FIELDS = "CONFLICTING_FIELDS"
     REQUIRED = "REQUIRED"
     OUT_OF_RANGE = "OUT_OF_RANGE"
     TOO_LONG = "TOO_LONG"
@@ -66,6 +91,7 @@ class IssueCode(str, Enum):
     BUDGET_CHECK_PENDING = "BUDGET_CHECK_PENDING"
     HUB_TOKEN_SECRET_PENDING = "HUB_TOKEN_SECRET_PENDING"
     HUB_TOKEN_SECRET_MISSING = "HUB_TOKEN_SECRET_MISSING"
+    SECRET_NAME_INVALID = "SECRET_NAME_INVALID"
     PUSH_TO_INVALID = "PUSH_TO_INVALID"
     STEP_INCOMPLETE = "STEP_INCOMPLETE"
     NAME_INVALID = "NAME_INVALID"
@@ -75,6 +101,7 @@ class JobKind(str, Enum):
     RESOLVE_MODEL = "RESOLVE_MODEL"
     DOWNLOAD_MODEL = "DOWNLOAD_MODEL"
     PROFILE_DATASET = "PROFILE_DATASET"
+    BUILD_PACKAGE = "BUILD_PACKAGE"
 
 
 class JobStatus(str, Enum):
@@ -83,6 +110,38 @@ class JobStatus(str, Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+class LearningRateScheduler(str, Enum):
+    LINEAR = "LINEAR"
+    COSINE = "COSINE"
+    CONSTANT = "CONSTANT"
+
+
+class ModelSource(str, Enum):
+    HUB = "HUB"
+    LOCAL = "LOCAL"
+
+
+class PipelineStage(str, Enum):
+    QUEUED = "QUEUED"
+    BUILDING = "BUILDING"
+    DEPLOY = "DEPLOY"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class PipelineStatus(str, Enum):
+    ACTIVE = "ACTIVE"
+    WAITING = "WAITING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class Precision(str, Enum):
+    BF16 = "BF16"
+    FP16 = "FP16"
+    FP32 = "FP32"
 
 
 class SaveTrigger(str, Enum):
@@ -108,6 +167,17 @@ class StepStatus(str, Enum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETE = "COMPLETE"
     ERROR = "ERROR"
+
+
+class Trainer(str, Enum):
+    SFT = "SFT"
+    DPO = "DPO"
+
+
+class TrainingMethod(str, Enum):
+    FULL = "FULL"
+    LORA = "LORA"
+    QLORA = "QLORA"
 
 
 class VersionStatus(str, Enum):

@@ -27,6 +27,8 @@ class PackageEventsPackageEventsPackageEvent(BaseModel):
         "PackageDeletedEvent",
         "PackageEvent",
         "PackageRenamedEvent",
+        "PipelineEvent",
+        "SecretChangedEvent",
     ] = Field(alias="__typename")
     cursor: str
     at: datetime
