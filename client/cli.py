@@ -27,6 +27,7 @@ from client.generated.enums import JobStatus, StepName
 from client.generated.exceptions import GraphQLClientGraphQLMultiError, GraphQLClientHttpError
 from client.generated.input_types import (
     CreatePackageInput,
+    DeleteSecretInput,
     JobInput,
     PackageFilterInput,
     PackageInput,
@@ -34,6 +35,7 @@ from client.generated.input_types import (
     RenamePackageInput,
     RestoreVersionInput,
     SaveDraftInput,
+    SetSecretInput,
     StepActionInput,
 )
 from client.package_file import PackageFileError, load
@@ -423,6 +425,51 @@ async def jobs_cancel(job_id: str, as_json: Json = False) -> None:
     _result(result.cancel_job, as_json, "JobUpdated", lambda r: output.out.print(f"{r.job.id} {r.job.status.value}"))
 
 
+# -- secrets ------------------------------------------------------------------------------------
+
+
+@command
+async def secrets_list(as_json: Json = False) -> None:
+    """The organisation's secrets by name, with the value's last four characters (never the value)."""
+    async with _client() as client:
+        secrets = (await client.list_secrets()).secrets
+    if as_json:
+        output.emit_json([secret.model_dump(by_alias=True, mode="json") for secret in secrets])
+        return
+    output.table(
+        "secrets",
+        ["name", "last four", "updated", "by"],
+        [[secret.name, secret.last_four, secret.updated_at, secret.updated_by] for secret in secrets],
+    )
+
+
+@command
+async def secrets_set(
+    name: Annotated[str, typer.Argument(help="An environment variable's name, e.g. HF_TOKEN.")],
+    value: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, envvar="TRAINPACK_SECRET_VALUE", help="Asked for if not given.")
+    ],
+    as_json: Json = False,
+) -> None:
+    """Create or replace a secret (the `admin` scope); the value is read from a prompt or the environment."""
+    async with _client() as client:
+        result = (await client.set_secret(SetSecretInput(name=name, value=value))).set_secret
+    _result(
+        result,
+        as_json,
+        "SecretSet",
+        lambda r: output.out.print(f"{r.secret.name} {'created' if r.created else 'replaced'}"),
+    )
+
+
+@command
+async def secrets_delete(name: str, as_json: Json = False) -> None:
+    """Delete a secret (the `admin` scope)."""
+    async with _client() as client:
+        result = (await client.delete_secret(DeleteSecretInput(name=name))).delete_secret
+    _result(result, as_json, "SecretDeleted", lambda r: output.out.print(f"{r.name} deleted"))
+
+
 # -- apply --------------------------------------------------------------------------------------
 
 
@@ -506,9 +553,13 @@ def _print_outcome(file: Path, outcome: ApplyOutcome) -> None:
     output.out.print(f"{outcome.name} ({outcome.package_id}): {'; '.join(done)}")
 
 
-def install(app: typer.Typer) -> None:
-    """Add the client commands to the ``trainpack`` command."""
+def install(app: typer.Typer, secrets: typer.Typer) -> None:
+    """Add the client commands to the ``trainpack`` command; the secret commands join ``secrets``,
+    the group that also holds the server's key commands."""
     app.add_typer(packages_app, name="packages")
     app.add_typer(versions_app, name="versions")
     app.add_typer(jobs_app, name="jobs")
+    secrets.command("set")(secrets_set)
+    secrets.command("list")(secrets_list)
+    secrets.command("delete")(secrets_delete)
     app.command("apply")(apply)

@@ -25,7 +25,7 @@ token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_h
 app.add_typer(token_app, name="token")
 app.add_typer(secrets_app, name="secrets")
 app.command("estimate")(estimate_cli.run)
-client_cli.install(app)
+client_cli.install(app, secrets=secrets_app)
 
 
 def _database_url(settings: Settings) -> str:

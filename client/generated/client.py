@@ -7,12 +7,14 @@ from .base_model import UNSET, UnsetType
 from .cancel_job import CancelJob
 from .complete_step import CompleteStep
 from .create_package import CreatePackage
+from .delete_secret import DeleteSecret
 from .diff_versions import DiffVersions
 from .enums import JobStatus
 from .get_job import GetJob
 from .get_package import GetPackage
 from .input_types import (
     CreatePackageInput,
+    DeleteSecretInput,
     JobInput,
     PackageFilterInput,
     PackageInput,
@@ -20,11 +22,13 @@ from .input_types import (
     RenamePackageInput,
     RestoreVersionInput,
     SaveDraftInput,
+    SetSecretInput,
     StepActionInput,
 )
 from .job_events import JobEvents
 from .list_jobs import ListJobs
 from .list_packages import ListPackages
+from .list_secrets import ListSecrets
 from .list_versions import ListVersions
 from .package_event_cursors import PackageEventCursors
 from .package_events import PackageEvents
@@ -33,6 +37,7 @@ from .publish_version import PublishVersion
 from .rename_package import RenamePackage
 from .restore_version import RestoreVersion
 from .save_draft import SaveDraft
+from .set_secret import SetSecret
 from .unarchive_package import UnarchivePackage
 from .version_id import VersionId
 from .viewer import Viewer
@@ -1010,6 +1015,123 @@ class GraphQLClient(AsyncBaseClient):
         )
         data = self.get_data(response)
         return UnarchivePackage.model_validate(data)
+
+    async def list_secrets(self, **kwargs: Any) -> ListSecrets:
+        query = gql("""
+            query ListSecrets {
+              secrets {
+                name
+                lastFour
+                createdAt
+                createdBy
+                updatedAt
+                updatedBy
+              }
+            }
+            """)
+        variables: dict[str, object] = {}
+        response = await self.execute(
+            query=query, operation_name="ListSecrets", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return ListSecrets.model_validate(data)
+
+    async def set_secret(self, input: SetSecretInput, **kwargs: Any) -> SetSecret:
+        query = gql("""
+            mutation SetSecret($input: SetSecretInput!) {
+              setSecret(input: $input) {
+                __typename
+                ... on SecretSet {
+                  created
+                  secret {
+                    name
+                    lastFour
+                    updatedAt
+                  }
+                }
+                ...UserErrorFields
+              }
+            }
+
+            fragment IssueFields on Issue {
+              path
+              code
+              message
+              severity
+            }
+
+            fragment UserErrorFields on UserError {
+              __typename
+              code
+              message
+              ... on ValidationFailed {
+                issues {
+                  ...IssueFields
+                }
+              }
+              ... on RevisionConflict {
+                expectedRevision
+                currentRevision
+              }
+              ... on StepLocked {
+                step
+                blockedBy
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="SetSecret", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return SetSecret.model_validate(data)
+
+    async def delete_secret(
+        self, input: DeleteSecretInput, **kwargs: Any
+    ) -> DeleteSecret:
+        query = gql("""
+            mutation DeleteSecret($input: DeleteSecretInput!) {
+              deleteSecret(input: $input) {
+                __typename
+                ... on SecretDeleted {
+                  name
+                }
+                ...UserErrorFields
+              }
+            }
+
+            fragment IssueFields on Issue {
+              path
+              code
+              message
+              severity
+            }
+
+            fragment UserErrorFields on UserError {
+              __typename
+              code
+              message
+              ... on ValidationFailed {
+                issues {
+                  ...IssueFields
+                }
+              }
+              ... on RevisionConflict {
+                expectedRevision
+                currentRevision
+              }
+              ... on StepLocked {
+                step
+                blockedBy
+              }
+            }
+            """)
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=query, operation_name="DeleteSecret", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return DeleteSecret.model_validate(data)
 
     async def list_versions(
         self,

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.conftest import issue_token
 from tests.support.graphql import Api
 from tests.support.hub_standin import HubStandin
 from tests.support.model_files import tiny_llama
 from tests.support.servers import free_port, subprocess_server
+from workflow.access import Scope
 
 PACKAGE_YAML = """\
 name: {name}
@@ -87,14 +89,15 @@ def served(database_url: str) -> Iterator[str]:
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "TRAINPACK_MODEL_CACHE_DIR": cache,
             "TRAINPACK_DATASET_CACHE_DIR": cache,
+            "TRAINPACK_SECRET_KEY": Fernet.generate_key().decode(),
         }
         with subprocess_server(database_url, **cast(dict[str, Any], env)) as base_url:
             yield base_url
 
 
-def cli(*args: str, url: str, token: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, url: str, token: str, timeout: float = 180, **extra: str) -> subprocess.CompletedProcess[str]:
     """`trainpack …` in a subprocess, configured by the environment as a script would be."""
-    env = {**os.environ, "TRAINPACK_URL": url, "TRAINPACK_TOKEN": token, "COLUMNS": "200"}
+    env = {**os.environ, "TRAINPACK_URL": url, "TRAINPACK_TOKEN": token, "COLUMNS": "200", **extra}
     return subprocess.run(
         [sys.executable, "-m", "trainpack", *args],
         env=env,
@@ -323,3 +326,23 @@ async def test_two_concurrent_applies_of_a_new_file_make_one_package(
     async with Api(f"{served}/graphql", token) as api:
         listing = await api.execute('{ packages(filter: {search: "cli-raced"}) { edges { node { name } } } }')
     assert [edge["node"]["name"] for edge in listing["packages"]["edges"]] == ["cli-raced"]
+
+
+async def test_secret_commands(served: str, database_url: str) -> None:
+    admin = await issue_token(database_url, [Scope.READ, Scope.WRITE, Scope.ADMIN])
+    value = "hf_abcdefghijklmnop1234"
+    made = await asyncio.to_thread(
+        cli, "secrets", "set", "HF_TOKEN", url=served, token=admin, TRAINPACK_SECRET_VALUE=value
+    )
+    assert made.returncode == 0 and "HF_TOKEN created" in made.stdout, made.stderr
+    listed = await asyncio.to_thread(cli, "secrets", "list", "--json", url=served, token=admin)
+    assert value not in listed.stdout
+    assert [(item["name"], item["lastFour"]) for item in json.loads(listed.stdout)] == [("HF_TOKEN", "1234")]
+    bad = await asyncio.to_thread(cli, "secrets", "set", "lower", url=served, token=admin, TRAINPACK_SECRET_VALUE="x")
+    assert bad.returncode == 1 and "SECRET_NAME_INVALID" in bad.stderr + bad.stdout
+    reader = await issue_token(database_url, [Scope.READ, Scope.WRITE])
+    refused = await asyncio.to_thread(cli, "secrets", "delete", "HF_TOKEN", url=served, token=reader)
+    assert refused.returncode == 1 and "FORBIDDEN" in refused.stderr
+    deleted = await asyncio.to_thread(cli, "secrets", "delete", "HF_TOKEN", url=served, token=admin)
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads((await asyncio.to_thread(cli, "secrets", "list", "--json", url=served, token=admin)).stdout) == []
