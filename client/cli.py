@@ -43,6 +43,7 @@ from client.package_file import PackageFileError, load
 packages_app = typer.Typer(help="Packages on the server: list, show, create, rename, archive, edit, publish.")
 versions_app = typer.Typer(help="A package's versions: list, diff, restore.")
 jobs_app = typer.Typer(help="Background jobs: list, watch, cancel.")
+bundle_app = typer.Typer(help="Built package bundles: download.")
 
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
 P = ParamSpec("P")
@@ -65,6 +66,8 @@ def command(body: Callable[P, Awaitable[R]]) -> Callable[P, R]:
             raise _fail(output.BAD_INPUT, str(exc)) from None
         except httpx.TransportError as exc:
             raise _fail(output.UNREACHABLE, f"cannot reach the server: {exc}") from None
+        except httpx.HTTPStatusError as exc:
+            raise _fail(output.ISSUES, f"the server answered HTTP {exc.response.status_code}") from None
         except GraphQLClientHttpError as exc:
             raise _fail(output.UNREACHABLE, f"the server answered HTTP {exc.status_code}") from None
         except GraphQLClientGraphQLMultiError as exc:
@@ -425,6 +428,49 @@ async def jobs_cancel(job_id: str, as_json: Json = False) -> None:
     _result(result.cancel_job, as_json, "JobUpdated", lambda r: output.out.print(f"{r.job.id} {r.job.status.value}"))
 
 
+# -- bundles ------------------------------------------------------------------------------------
+
+
+@bundle_app.command("download")
+@command
+async def bundle_download(
+    package_id: str,
+    version: Annotated[int | None, typer.Option(help="Default: the latest published version.")] = None,
+    output_path: Annotated[Path | None, typer.Option("--output", "-o", help="Default: <sha256>.tar.gz here.")] = None,
+    as_json: Json = False,
+) -> None:
+    """Download a published version's bundle (checked against its sha256); exit 1 if not built yet."""
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    from client.bundles import BundleDigestError, download
+
+    connection = load_connection()
+    async with connection.client() as client:
+        if version is None:
+            node: Any = (await client.package_bundle(package_id)).node
+            found = getattr(node, "latest_published_version", None)
+        else:
+            node = (await client.version_bundle(package_id, version)).node
+            found = getattr(node, "version", None)
+    if found is None:
+        raise _fail(output.ISSUES, f"no published version of {package_id}")
+    if found.bundle is None:
+        raise _fail(output.ISSUES, f"version {found.number} has no bundle yet (see `trainpack jobs list --package`)")
+    bundle = found.bundle
+    target = output_path or Path(f"{bundle.sha_256}.tar.gz")
+    columns = (*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, console=output.err, disable=as_json) as progress:
+        bar = progress.add_task(f"bundle v{found.number}", total=bundle.size_bytes)
+        try:
+            await download(connection, bundle.download_url, bundle.sha_256, target, lambda n: progress.advance(bar, n))
+        except BundleDigestError as exc:
+            raise _fail(output.ISSUES, str(exc)) from None
+    if as_json:
+        output.emit_json({"path": str(target), "sha256": bundle.sha_256, "version": found.number})
+    else:
+        output.out.print(f"{target} ({bundle.sha_256})")
+
+
 # -- secrets ------------------------------------------------------------------------------------
 
 
@@ -559,6 +605,7 @@ def install(app: typer.Typer, secrets: typer.Typer) -> None:
     app.add_typer(packages_app, name="packages")
     app.add_typer(versions_app, name="versions")
     app.add_typer(jobs_app, name="jobs")
+    app.add_typer(bundle_app, name="bundle")
     secrets.command("set")(secrets_set)
     secrets.command("list")(secrets_list)
     secrets.command("delete")(secrets_delete)

@@ -187,6 +187,13 @@ from .list_versions import (
     ListVersionsNodePackageVersionsEdgesNode,
     ListVersionsNodePackageVersionsPageInfo,
 )
+from .package_bundle import (
+    PackageBundle,
+    PackageBundleNodeNode,
+    PackageBundleNodePackage,
+    PackageBundleNodePackageLatestPublishedVersion,
+    PackageBundleNodePackageLatestPublishedVersionBundle,
+)
 from .package_event_cursors import (
     PackageEventCursors,
     PackageEventCursorsNodeNode,
@@ -308,6 +315,13 @@ from .unarchive_package import (
     UnarchivePackageUnarchivePackageValidationFailed,
     UnarchivePackageUnarchivePackageValidationFailedIssues,
     UnarchivePackageUnarchivePackageVersionImmutable,
+)
+from .version_bundle import (
+    VersionBundle,
+    VersionBundleNodeNode,
+    VersionBundleNodePackage,
+    VersionBundleNodePackageVersion,
+    VersionBundleNodePackageVersionBundle,
 )
 from .version_id import (
     VersionId,
@@ -460,6 +474,11 @@ __all__ = [
     "LoraInput",
     "ModelSource",
     "ModelStepInput",
+    "PackageBundle",
+    "PackageBundleNodeNode",
+    "PackageBundleNodePackage",
+    "PackageBundleNodePackageLatestPublishedVersion",
+    "PackageBundleNodePackageLatestPublishedVersionBundle",
     "PackageDetail",
     "PackageDetailDraft",
     "PackageDetailLatestPublishedVersion",
@@ -593,6 +612,11 @@ __all__ = [
     "UnarchivePackageUnarchivePackageValidationFailedIssues",
     "UnarchivePackageUnarchivePackageVersionImmutable",
     "Upload",
+    "VersionBundle",
+    "VersionBundleNodeNode",
+    "VersionBundleNodePackage",
+    "VersionBundleNodePackageVersion",
+    "VersionBundleNodePackageVersionBundle",
     "VersionFields",
     "VersionFieldsProgress",
     "VersionFieldsSteps",

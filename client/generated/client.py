@@ -30,6 +30,7 @@ from .list_jobs import ListJobs
 from .list_packages import ListPackages
 from .list_secrets import ListSecrets
 from .list_versions import ListVersions
+from .package_bundle import PackageBundle
 from .package_event_cursors import PackageEventCursors
 from .package_events import PackageEvents
 from .package_jobs import PackageJobs
@@ -39,6 +40,7 @@ from .restore_version import RestoreVersion
 from .save_draft import SaveDraft
 from .set_secret import SetSecret
 from .unarchive_package import UnarchivePackage
+from .version_bundle import VersionBundle
 from .version_id import VersionId
 from .viewer import Viewer
 
@@ -48,6 +50,58 @@ def gql(q: str) -> str:
 
 
 class GraphQLClient(AsyncBaseClient):
+    async def package_bundle(self, id: str, **kwargs: Any) -> PackageBundle:
+        query = gql("""
+            query PackageBundle($id: ID!) {
+              node(id: $id) {
+                __typename
+                ... on Package {
+                  latestPublishedVersion {
+                    number
+                    bundle {
+                      sha256
+                      sizeBytes
+                      downloadUrl
+                    }
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=query, operation_name="PackageBundle", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return PackageBundle.model_validate(data)
+
+    async def version_bundle(
+        self, id: str, number: int, **kwargs: Any
+    ) -> VersionBundle:
+        query = gql("""
+            query VersionBundle($id: ID!, $number: Int!) {
+              node(id: $id) {
+                __typename
+                ... on Package {
+                  version(number: $number) {
+                    number
+                    bundle {
+                      sha256
+                      sizeBytes
+                      downloadUrl
+                    }
+                  }
+                }
+              }
+            }
+            """)
+        variables: dict[str, object] = {"id": id, "number": number}
+        response = await self.execute(
+            query=query, operation_name="VersionBundle", variables=variables, **kwargs
+        )
+        data = self.get_data(response)
+        return VersionBundle.model_validate(data)
+
     async def save_draft(self, input: SaveDraftInput, **kwargs: Any) -> SaveDraft:
         query = gql("""
             mutation SaveDraft($input: SaveDraftInput!) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -346,3 +347,25 @@ async def test_secret_commands(served: str, database_url: str) -> None:
     deleted = await asyncio.to_thread(cli, "secrets", "delete", "HF_TOKEN", url=served, token=admin)
     assert deleted.returncode == 0, deleted.stderr
     assert json.loads((await asyncio.to_thread(cli, "secrets", "list", "--json", url=served, token=admin)).stdout) == []
+
+
+async def test_bundle_download_checks_the_digest(served: str, database_url: str, tmp_path: Path) -> None:
+    token = await issue_token(database_url)
+    applied = await asyncio.to_thread(
+        cli, "apply", str(_write(tmp_path, "cli-bundled")), "--publish", "--json", url=served, token=token
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    package_id = json.loads(applied.stdout)["packageId"]
+    target = tmp_path / "bundle.tar.gz"
+    for _ in range(120):  # the build runs after the publish
+        fetched = await asyncio.to_thread(
+            cli, "bundle", "download", package_id, "-o", str(target), "--json", url=served, token=token
+        )
+        if fetched.returncode == 0 or "no bundle yet" not in fetched.stderr:
+            break
+        await asyncio.sleep(0.5)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    digest = json.loads(fetched.stdout)["sha256"]
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == digest
+    missing = await asyncio.to_thread(cli, "bundle", "download", package_id, "--version", "7", url=served, token=token)
+    assert missing.returncode == 1
