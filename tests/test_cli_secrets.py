@@ -17,7 +17,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from tests.support.secrets import private_database, stored
+from tests.support.organisation_secrets import private_database, stored
 from tests.support.servers import free_port, wait_until_ready
 from trainpack.database import unit_of_work
 from workflow import secrets, tokens

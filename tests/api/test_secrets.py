@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from tests.conftest import issue_token
 from tests.support.graphql import Api
 from tests.support.job_stack import new_package, save, view
-from tests.support.secrets import DELETE, KEY, LIST, SET, private_database, stored_async
+from tests.support.organisation_secrets import DELETE, KEY, LIST, SET, private_database, stored_async
 from tests.support.servers import InProcessServer
 from workflow.access import Scope
 

@@ -30,7 +30,7 @@ from tests.conftest import issue_token
 from tests.support.hub_standin import HubStandin
 from tests.support.job_stack import CREATE, JOBS, SAVE, worker_env
 from tests.support.model_files import tiny_llama
-from tests.support.secrets import DELETE, KEY, LIST, SECRET_EVENTS, SET, private_database
+from tests.support.organisation_secrets import DELETE, KEY, LIST, SECRET_EVENTS, SET, private_database
 from tests.support.servers import subprocess_server
 from tests.support.ws import WsClient
 from workflow.access import Scope

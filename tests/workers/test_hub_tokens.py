@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from db.models import Job
-from tests.support.secrets import KEY, private_database
+from tests.support.organisation_secrets import KEY, private_database
 from trainpack.database import unit_of_work
 from workers import database as worker_database
 from workers.hub_tokens import hub_token
