@@ -110,15 +110,22 @@ async def _pipeline_events(
 
 async def _listening(ws: WsClient, api: Api, package_id: str, fields: tuple[str, ...] = ("packageEvents",)) -> None:
     """Return once every subscription delivers: a subscription registers a moment after it is sent,
-    so a rename is made and awaited on each before the publish whose events are counted."""
-    renamed = await api.execute(RENAME, input={"id": package_id, "name": f"chat-{uuid.uuid4().hex[:6]}"})
-    assert renamed["renamePackage"]["__typename"] == "PackageUpdated", renamed
+    and one that registers after a rename commits never sees it, so renames are made until each
+    subscription has delivered one (before the publish whose events are counted)."""
     waiting = set(fields)
-    while waiting:
-        [data] = await ws.events(1, timeout=30)
-        [(field, event)] = data.items()
-        if event["__typename"] == "PackageRenamedEvent":
-            waiting.discard(field)
+    for _ in range(30):
+        renamed = await api.execute(RENAME, input={"id": package_id, "name": f"chat-{uuid.uuid4().hex[:6]}"})
+        assert renamed["renamePackage"]["__typename"] == "PackageUpdated", renamed
+        try:
+            while waiting:
+                [data] = await ws.events(1, timeout=2)
+                [(field, event)] = data.items()
+                if event["__typename"] == "PackageRenamedEvent":
+                    waiting.discard(field)
+        except TimeoutError:
+            continue
+        return
+    raise AssertionError(f"{sorted(waiting)} delivered no rename in 30 tries")
 
 
 async def test_publish_streams_queued_building_ready_and_the_bundle_downloads_with_ranges_and_etag(
