@@ -130,7 +130,7 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
-    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
+    if {Step.MODEL, Step.CONFIG, Step.DATASET} & set(transition.edited_steps):
         await schedule_needed(uow, actor, space.package, transition.state.content, events)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:

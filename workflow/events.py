@@ -28,6 +28,7 @@ class EventType(StrEnum):
     JOB_CREATED = "JOB_CREATED"
     JOB_PROGRESS = "JOB_PROGRESS"
     JOB_FINISHED = "JOB_FINISHED"
+    ESTIMATE_CHANGED = "ESTIMATE_CHANGED"
 
 
 class EventBatch:

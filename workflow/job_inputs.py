@@ -24,6 +24,7 @@ class JobKind(StrEnum):
     RESOLVE_MODEL = "RESOLVE_MODEL"
     DOWNLOAD_MODEL = "DOWNLOAD_MODEL"
     PROFILE_DATASET = "PROFILE_DATASET"
+    ESTIMATE_COST = "ESTIMATE_COST"
 
 
 class JobStatus(StrEnum):
@@ -42,7 +43,16 @@ ACTOR_NAMES: Mapping[JobKind, str] = {
     JobKind.RESOLVE_MODEL: "model.resolve",
     JobKind.DOWNLOAD_MODEL: "model.download",
     JobKind.PROFILE_DATASET: "dataset.profile",
+    JobKind.ESTIMATE_COST: "estimate.compute",
 }
+
+FAMILIES: Mapping[JobKind, str] = {
+    JobKind.RESOLVE_MODEL: "model",
+    JobKind.DOWNLOAD_MODEL: "model",
+    JobKind.PROFILE_DATASET: "dataset",
+    JobKind.ESTIMATE_COST: "estimate",
+}
+"""The fact family a kind's results are stored under (the key's prefix)."""
 
 FILE_FORMATS = {".jsonl": "JSONL", ".json": "JSONL", ".csv": "CSV", ".parquet": "PARQUET"}
 
@@ -62,7 +72,7 @@ class JobRequest:
 
 def input_key(kind: JobKind, job_input: Mapping[str, Any]) -> str:
     """A stable fingerprint of a job's input; downloads and resolutions of one model share it."""
-    family = "model" if kind in (JobKind.RESOLVE_MODEL, JobKind.DOWNLOAD_MODEL) else "dataset"
+    family = FAMILIES[kind]
     canonical = json.dumps(job_input, sort_keys=True, separators=(",", ":"))
     return f"{family}:{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"
 

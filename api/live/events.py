@@ -56,6 +56,16 @@ class CurrentStepChangedEvent(PackageEvent):
     step: StepName  # type: ignore[valid-type]
 
 
+@strawberry.type(
+    description="The draft's cost estimate changed: a new one is in (read `Version.estimate`), or it failed."
+)
+class EstimateChangedEvent(PackageEvent):
+    version_id: strawberry.ID
+    inputs_hash: str
+    recommended: str | None
+    error_code: str | None
+
+
 @strawberry.type(description="A new draft was opened from a published version.")
 class DraftOpenedEvent(PackageEvent):
     version_id: strawberry.ID
@@ -190,6 +200,13 @@ _BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
     EventType.PACKAGE_ARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=True),
     EventType.PACKAGE_UNARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=False),
     EventType.PACKAGE_DELETED: lambda row, p: PackageDeletedEvent(**_common(row), name=p["name"]),
+    EventType.ESTIMATE_CHANGED: lambda row, p: EstimateChangedEvent(
+        **_common(row),
+        version_id=_version(p),
+        inputs_hash=p["inputsHash"],
+        recommended=p.get("recommended"),
+        error_code=p.get("errorCode"),
+    ),
     EventType.JOB_CREATED: _job,
     EventType.JOB_PROGRESS: _job,
     EventType.JOB_FINISHED: _job,
@@ -207,6 +224,7 @@ EVENT_TYPES = (
     PackageArchivedEvent,
     PackageDeletedEvent,
     JobEvent,
+    EstimateChangedEvent,
 )
 
 
