@@ -277,6 +277,7 @@ def refresh(state: VersionState, facts: Facts, now: datetime | None = None) -> T
         else:
             report = validate_step(step, state.content, facts, for_completion=False)
             steps.append(replace(old, errors=report.errors, warnings=report.warnings, summary=summary))
+    _relock(steps)
     current = state.current_step
     if state.step(current).awaiting and steps[current.position].status is StepStatus.COMPLETE:
         following = next(
@@ -339,6 +340,17 @@ def _revalidate(
         status = StepStatus.IN_PROGRESS if unlocked else StepStatus.PENDING
         return StepState(status, (), report.warnings, summary, old.completed_at, awaiting=True)
     return StepState(StepStatus.COMPLETE, (), report.warnings, summary, old.completed_at or now)
+
+
+def _relock(steps: list[StepState]) -> None:
+    """A started step behind one that is no longer COMPLETE (it fell back to waiting, or to ERROR)
+    is locked again."""
+    for step in STEP_ORDER:
+        blocked = any(
+            steps[earlier.position].status is not StepStatus.COMPLETE for earlier in STEP_ORDER[: step.position]
+        )
+        if blocked and steps[step.position].status is StepStatus.IN_PROGRESS:
+            steps[step.position] = replace(steps[step.position], status=StepStatus.PENDING)
 
 
 def _lock_later(steps: list[StepState], step: Step) -> None:
