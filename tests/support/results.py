@@ -11,10 +11,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from db.models import Job
+from db.uow import UnitOfWork
 from trainpack.database import unit_of_work
 from workflow import jobs
 from workflow.core.architecture import architecture_from_config
-from workflow.estimates import compute, result_json
+from workflow.estimates import EstimateProblem, compute, result_json
 from workflow.events import utcnow
 from workflow.fact_store import dataset_facts_to_json, model_facts_to_json
 from workflow.facts import DatasetFacts, ModelFacts
@@ -53,16 +55,32 @@ ALPACA = DatasetFacts(
     token_p95=180,
     token_max=600,
 )
+LONG_ROWS = DatasetFacts(
+    columns=ALPACA.columns,
+    rows=40,
+    column_kinds=ALPACA.column_kinds,
+    token_mean=2500.0,
+    token_p95=2500,
+    token_max=2500,
+)
+"""Few rows of 2,500 tokens: a batch of 8 at maxSeqLength 2048 needs about 27 GiB with LoRA on Llama 3.2 1B."""
 LEASE = timedelta(seconds=30)
 
 
-async def finish_jobs(database_url: str, package_id: uuid.UUID, *, model: ModelFacts = LLAMA_3_2_1B) -> int:
-    """Run every queued job of the package to its outcome, as the worker would (the jobs those
-    outcomes start too); how many ran."""
+async def finish_jobs(
+    database_url: str,
+    package_id: uuid.UUID,
+    *,
+    model: ModelFacts = LLAMA_3_2_1B,
+    dataset: DatasetFacts = ALPACA,
+    kinds: tuple[JobKind, ...] = tuple(JobKind),
+) -> int:
+    """Run every queued job of the package (of ``kinds``) to its outcome, as the worker would (the
+    jobs those outcomes start too); how many ran."""
     ran = 0
     while True:
         async with unit_of_work(database_url) as uow:
-            waiting = [job.id for kind in JobKind for job in await uow.jobs.unfinished(package_id, kind.value)]
+            waiting = [job.id for kind in kinds for job in await uow.jobs.unfinished(package_id, kind.value)]
         if not waiting:
             return ran
         for job_id in waiting:
@@ -71,20 +89,28 @@ async def finish_jobs(database_url: str, package_id: uuid.UUID, *, model: ModelF
             if job is None:
                 continue
             async with unit_of_work(database_url) as uow:
-                await jobs.conclude(uow, jobs.Ending.succeeded(job, _result(job, model)), facts=_facts(job, model))
+                await conclude_job(uow, job, model=model, dataset=dataset)
             ran += 1
 
 
-def _result(job: Any, model: ModelFacts) -> dict[str, Any]:
-    return _facts(job, model)["facts"]
+async def conclude_job(
+    uow: UnitOfWork, job: Job, *, model: ModelFacts = LLAMA_3_2_1B, dataset: DatasetFacts = ALPACA
+) -> None:
+    """End a claimed job with the result a worker would reach (a coded failure where it would fail)."""
+    try:
+        facts = _facts(job, model, dataset)
+    except EstimateProblem as problem:
+        await jobs.conclude(uow, jobs.Ending.failed(job, problem.code, problem.message), failure_is_fact=True)
+        return
+    await jobs.conclude(uow, jobs.Ending.succeeded(job, facts["facts"]), facts=facts)
 
 
-def _facts(job: Any, model: ModelFacts) -> dict[str, Any]:
+def _facts(job: Job, model: ModelFacts, dataset: DatasetFacts) -> dict[str, Any]:
     kind = JobKind(job.kind)
     if kind is JobKind.RESOLVE_MODEL:
         return {"facts": model_facts_to_json(model)}
     if kind is JobKind.PROFILE_DATASET:
-        return {"facts": dataset_facts_to_json(ALPACA)}
+        return {"facts": dataset_facts_to_json(dataset)}
     if kind is JobKind.ESTIMATE_COST:
         return {"facts": result_json(compute(job.input), job.input_key, utcnow().isoformat())}
     return {"facts": {}}
