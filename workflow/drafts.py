@@ -33,7 +33,7 @@ from workflow.events import EventBatch, EventType, status_events, utcnow
 from workflow.fact_store import facts_for
 from workflow.facts import Facts
 from workflow.issues import Issue, Severity
-from workflow.jobs import schedule_needed
+from workflow.jobs import ESTIMATE_ONLY, schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
@@ -130,8 +130,10 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
-    if {Step.MODEL, Step.CONFIG, Step.DATASET} & set(transition.edited_steps):
+    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
         await schedule_needed(uow, actor, space.package, transition.state.content, events)
+    elif Step.CONFIG in transition.edited_steps:  # a new config needs a new estimate, nothing else
+        await schedule_needed(uow, actor, space.package, transition.state.content, events, kinds=ESTIMATE_ONLY)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {

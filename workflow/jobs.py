@@ -39,6 +39,7 @@ from workflow.records import state_of, write_state
 from workflow.steps import PackageContent
 
 AUTOMATIC_KINDS = (JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET, JobKind.ESTIMATE_COST)
+ESTIMATE_ONLY = (JobKind.ESTIMATE_COST,)
 
 
 async def schedule_needed(
@@ -49,13 +50,16 @@ async def schedule_needed(
     events: EventBatch,
     *,
     stored: Mapping[str, Any] | None = None,
+    kinds: Sequence[JobKind] = AUTOMATIC_KINDS,
 ) -> list[Job]:
-    """Create the resolution, profiling and estimate jobs the content needs and nobody has run or is
-    running; an estimate for other inputs still under way is superseded (cancelled). ``stored``: the
-    package's facts, when newer than the loaded row's."""
+    """Create the jobs of ``kinds`` the content needs and nobody has run or is running; an estimate
+    for other inputs still under way is superseded (cancelled). ``stored``: the package's facts, when
+    newer than the loaded row's."""
     known = package.facts if stored is None else stored
-    requests = [request for request in _unique(fact_store_missing(known, content)) if request.kind in AUTOMATIC_KINDS]
-    await _supersede(uow, package.id, next((r.key for r in requests if r.kind is JobKind.ESTIMATE_COST), None), events)
+    requests = [request for request in _unique(fact_store_missing(known, content)) if request.kind in kinds]
+    if JobKind.ESTIMATE_COST in kinds:
+        current = estimate_request(content, fact_store.facts_for(content, known))
+        await _supersede(uow, package.id, current.key if current is not None else None, events)
     if not requests:
         return []
     busy: set[str] = set()
@@ -386,7 +390,7 @@ async def _learn(
         status_events(events, locked.package.id, draft.id, draft.revision, transition)
     # What this result taught may make the estimate computable, or change its inputs.
     actor = worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)])
-    await schedule_needed(uow, actor, locked.package, state.content, events, stored=stored)
+    await schedule_needed(uow, actor, locked.package, state.content, events, stored=stored, kinds=ESTIMATE_ONLY)
 
 
 def _estimate_key(content: PackageContent, facts: Facts) -> str | None:
