@@ -15,6 +15,8 @@ from strawberry import relay
 from tests.support.flows import create_package, save
 from tests.support.graphql import Api
 from tests.support.results import LEASE, LLAMA_3_2_1B, LONG_ROWS, conclude_job, finish_jobs
+from tests.support.servers import InProcessServer
+from tests.support.ws import WsClient
 from trainpack.database import unit_of_work
 from workflow import jobs
 from workflow.facts import ModelFacts
@@ -260,3 +262,31 @@ async def test_the_what_if_query_answers_unsaved_values_and_refuses_bad_input(ap
         assert (path, code) in {(issue["path"], issue["code"]) for issue in answer["issues"]}, answer
     missing = (await api.execute(ESTIMATE, input={"packageId": "UGFja2FnZTpub3BlCg=="}))["trainingEstimate"]
     assert missing["__typename"] == "NotFound"
+
+
+ESTIMATE_EVENTS = """
+subscription ($id: ID!) { packageEvents(packageId: $id) {
+  __typename ... on EstimateChangedEvent { versionId inputsHash recommended errorCode } } }
+"""
+
+
+async def test_a_new_estimate_is_streamed_to_the_packages_subscribers(api: Api, api_server: InProcessServer) -> None:
+    assert api.database_url is not None
+    package_id, _ = await create_package(api, steps=STEPS)
+    async with WsClient(api_server.graphql_url) as ws:
+        assert (await ws.init(api.token))["type"] == "connection_ack"
+        await ws.subscribe("1", ESTIMATE_EVENTS, id=package_id)
+        await asyncio.sleep(0.2)
+        await finish_jobs(api.database_url, _uuid(package_id), dataset=LONG_ROWS)
+        received: list[dict[str, Any]] = []
+        while not any(event["__typename"] == "EstimateChangedEvent" and event["recommended"] for event in received):
+            received.extend(data["packageEvents"] for data in await ws.events(1))
+    view = await _view(api, package_id)
+    changed = [event for event in received if event["__typename"] == "EstimateChangedEvent"]
+    assert changed[-1] == {
+        "__typename": "EstimateChangedEvent",
+        "versionId": changed[-1]["versionId"],
+        "inputsHash": view["draft"]["estimate"]["inputsHash"],
+        "recommended": "l40sx1",
+        "errorCode": None,
+    }
