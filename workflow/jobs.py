@@ -57,9 +57,9 @@ async def schedule_needed(
     newer than the loaded row's."""
     known = package.facts if stored is None else stored
     requests = [request for request in _unique(fact_store_missing(known, content)) if request.kind in kinds]
-    if JobKind.ESTIMATE_COST in kinds:
-        current = estimate_request(content, fact_store.facts_for(content, known))
-        await _supersede(uow, package.id, current.key if current is not None else None, events)
+    estimate = next((request for request in requests if request.kind is JobKind.ESTIMATE_COST), None)
+    if estimate is not None:  # only a new estimate supersedes (no query on saves that need none)
+        await _supersede(uow, package.id, estimate.key, events)
     if not requests:
         return []
     busy: set[str] = set()
