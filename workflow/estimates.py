@@ -10,7 +10,6 @@ never applied (a newer one, for the new inputs, supersedes it).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,12 @@ PARAMETERS_UNKNOWN = "ESTIMATE_PARAMETERS_UNKNOWN"
 """Neither the weights nor the config give a parameter count for this model family."""
 CONFIG_INCOMPLETE = "ESTIMATE_CONFIG_INCOMPLETE"
 """Step 2 does not describe a complete run (the job's input was tampered with, or is stale)."""
+
+
+MAX_PARAMETERS = 1e13
+"""Far above any model trained today: a what-if beyond it is a typing slip, not a model."""
+MAX_TOKENS = 1e15
+"""Far above any fine-tuning run; it keeps the durations and costs finite."""
 
 
 class EstimateProblem(Exception):  # noqa: N818  (a coded outcome, like IntegrationError)
@@ -167,9 +172,9 @@ def what_if(
             )
         )
     arch = _what_if_arch(asked, facts, issues)
-    for name, value in (("parameters", asked.parameters), ("tokens", asked.tokens)):
-        if value is not None and not (value > 0 and math.isfinite(value)):
-            issues.append(Issue(name, IssueCode.OUT_OF_RANGE, f"Must be > 0 and finite; got {value:g}."))
+    for name, value, bound in (("parameters", asked.parameters, MAX_PARAMETERS), ("tokens", asked.tokens, MAX_TOKENS)):
+        if value is not None and not (0 < value <= bound):  # NaN fails too
+            issues.append(Issue(name, IssueCode.OUT_OF_RANGE, f"Must be > 0 and ≤ {bound:g}; got {value:g}."))
     if issues or plan is None or arch is None:
         raise ValidationFailedError(issues, "The what-if cannot be estimated; nothing was computed.")
     parameters = int(asked.parameters) if asked.parameters is not None else None

@@ -252,6 +252,8 @@ async def test_the_what_if_query_answers_unsaved_values_and_refuses_bad_input(ap
         ({"config": CONFIG}, "modelConfig", "REQUIRED"),
         ({**standalone, "modelConfig": {"hidden_size": 1}}, "modelConfig", "MODEL_CONFIG_INVALID"),
         ({**standalone, "tokens": -5}, "tokens", "OUT_OF_RANGE"),
+        ({**standalone, "tokens": 1e300}, "tokens", "OUT_OF_RANGE"),
+        ({**standalone, "parameters": 1e300}, "parameters", "OUT_OF_RANGE"),
         ({**standalone, "config": "LORA please"}, "config", "INVALID_TYPE"),
     ]
     for payload, path, code in cases:

@@ -358,6 +358,9 @@ def test_a_what_if_uses_the_same_plan_as_the_job() -> None:
         ),
         (WhatIf(config=STEPS["config"], model_config=[1, 2]), "modelConfig", IssueCode.MODEL_CONFIG_INVALID),
         (WhatIf(config=STEPS["config"], tokens=-1.0), "tokens", IssueCode.OUT_OF_RANGE),
+        (WhatIf(config=STEPS["config"], tokens=float("nan")), "tokens", IssueCode.OUT_OF_RANGE),
+        (WhatIf(config=STEPS["config"], tokens=1e300), "tokens", IssueCode.OUT_OF_RANGE),
+        (WhatIf(config=STEPS["config"], parameters=float("inf")), "parameters", IssueCode.OUT_OF_RANGE),
     ],
 )
 def test_bad_what_if_input_is_a_validation_error_with_a_path(asked: WhatIf, path: str, code: IssueCode) -> None:
