@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL at /graphql, health and readiness probes."""
+"""The ASGI application: GraphQL at /graphql (GraphiQL's page and assets too), health and readiness probes."""
 
 from __future__ import annotations
 
@@ -16,14 +16,19 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.graphiql.page import ASSETS_PATH, assets_app, page_response
+from api.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from api.http_limits import (
     BodyTooLargeError,
     RequestRefused,
@@ -40,6 +45,7 @@ from db.engine import make_engine, make_sessionmaker, plain_url
 from db.repositories.tokens import active_token
 from trainpack.settings import Settings
 from workflow.access import hash_token
+from workflow.catalogue import HardwareSource
 from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
@@ -67,12 +73,35 @@ class GraphQLApp(GraphQL[Context, None]):
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Serve one request; a refusal before execution is a typed JSON error, never a 500."""
         try:
-            return await super().run(request, context, root_value)
+            response = await super().run(request, context, root_value)
         except (HTTPException, BodyTooLargeError) as error:
-            return refusal(error)
+            if isinstance(error, HTTPException) and isinstance(
+                error.__cause__, InvalidOperationTypeError
+            ):  # GET mutation
+                response = refusal(RequestRefused(405, "METHOD_NOT_ALLOWED", error.reason))
+                response.headers["Allow"] = "POST"  # the spec's answer: 405, and the method that works
+            else:
+                response = refusal(error)
         except ClientDisconnect:  # the client hung up while sending its request: nobody to answer
             log.info("client hung up before its request was read")
             return Response(status_code=400)
+        if isinstance(request, Request) and isinstance(response, Response):
+            return _in_accepted_media_type(request, response)
+        return response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The result as sent; with ``application/graphql-response+json`` a request error has no
+        ``data`` and is marked for a 400 (``_in_accepted_media_type`` sets the status)."""
+        processed = await super().process_result(request, result)
+        accepted = response_media_type(request.headers.get("accept"))
+        if accepted == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            processed.pop("data", None)
+            request.state.graphql_request_error = True
+        return processed
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this service's own assets (``api.graphiql``), not strawberry's CDN page."""
+        return page_response(request.url.path)
 
     def decode_json(self, data: str | bytes) -> object:
         """A JSON body, multipart field or query parameter: UTF-8, valid, not nested too deeply,
@@ -131,6 +160,19 @@ class GraphQLApp(GraphQL[Context, None]):
         )
 
 
+def _in_accepted_media_type(request: Request, response: Response) -> Response:
+    """A JSON answer of the endpoint relabelled with the media type the client accepts; a request
+    error answered as ``application/graphql-response+json`` becomes a 400, as the spec asks."""
+    if not response.headers.get("content-type", "").startswith(APPLICATION_JSON):
+        return response  # GraphiQL's page, a multipart stream, an empty answer
+    accepted = response_media_type(request.headers.get("accept"))
+    if accepted == GRAPHQL_RESPONSE_JSON:
+        response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        if getattr(request.state, "graphql_request_error", False):
+            response.status_code = 400
+    return response
+
+
 def _text(value: object) -> str | bytes:
     if isinstance(value, str | bytes):
         return value
@@ -152,18 +194,28 @@ def migration_head() -> str | None:
 
 
 def create_app(
-    settings: Settings, *, background: Callable[[], AbstractAsyncContextManager[None]] | None = None
+    settings: Settings,
+    *,
+    background: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    hardware_source: HardwareSource | None = None,
 ) -> Starlette:
     """Build the application for a configured database (``settings.database_url`` must be set).
 
-    ``background`` is entered for the app's lifetime (the composition root passes the job queue).
+    ``background`` is entered for the app's lifetime (the composition root passes the job queue);
+    ``hardware_source`` reads the Hub's hardware list for ``refreshHardwareCatalogue``.
     """
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set; use `trainpack dev` for an embedded database.")
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     # Reads run outside explicit transactions: no BEGIN/ROLLBACK round trips per request.
     read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-    services = Services(settings, make_sessionmaker(engine), make_sessionmaker(read_engine), read_engine)
+    services = Services(
+        settings,
+        make_sessionmaker(engine),
+        make_sessionmaker(read_engine),
+        read_engine,
+        hardware_source=hardware_source,
+    )
     head = migration_head()
 
     async def healthz(_: Request) -> Response:
@@ -209,15 +261,15 @@ def create_app(
             await engine.dispose()
 
     graphql = GraphQLApp(services)
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", partial(metrics_endpoint, services)),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-        ],
-        lifespan=lifespan,
-    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", partial(metrics_endpoint, services)),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+    ]
+    if settings.graphiql:
+        routes.append(Mount(ASSETS_PATH, app=assets_app(), name="graphiql-assets"))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
     return app

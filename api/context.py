@@ -18,17 +18,20 @@ from api.loaders import Loaders
 from db.uow import UnitOfWork
 from trainpack.settings import Settings
 from workflow.access import Actor, Scope
+from workflow.catalogue import HardwareSource
 
 
 @dataclass
 class Services:
-    """Process-wide handles the transport needs: settings and session factories."""
+    """Process-wide handles the transport needs: settings, session factories, and how the Hub's
+    hardware list is read (given by the composition root; ``None``: refreshing it is unavailable)."""
 
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
     read_engine: AsyncEngine
     hub: EventHub | None = None
+    hardware_source: HardwareSource | None = None
 
 
 @dataclass

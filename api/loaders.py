@@ -6,6 +6,7 @@ or versions it returns.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,11 +19,27 @@ from strawberry.dataloader import DataLoader
 from api.ids import parse_uuid
 from db.models import Event, Job, Package, Version
 from db.repositories.events import EventCursor, EventRepository
+from db.repositories.hardware import HardwareRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
 
+K = TypeVar("K")
 T = TypeVar("T")
+
+
+class SharedLoader(DataLoader[K, T]):
+    """A dataloader whose waiters may be cancelled without cancelling each other.
+
+    ``load`` hands every caller of one key the same future. graphql-core cancels the sibling
+    fields of a field that fails in a non-null position; awaiting the shared future directly
+    would cancel it for every other field of the request waiting on the same key (and, once
+    all of a batch's futures are cancelled, the batch itself), and the cancellation would
+    escape the whole request as a 500. Each caller therefore waits on a shield of its own.
+    """
+
+    def load(self, key: K) -> asyncio.Future[T]:
+        return asyncio.shield(super().load(key))
 
 
 def _batched(fetch: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]) -> DataLoader[uuid.UUID, T | None]:
@@ -30,7 +47,7 @@ def _batched(fetch: Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, T]]]) 
         found = await fetch(list(keys))
         return [found.get(key) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
 
 
 Reading = Callable[[], AbstractAsyncContextManager[AsyncSession]]
@@ -54,7 +71,11 @@ def _paged(
                 found[(package_id, first, position)] = rows
         return [found.get(key, []) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return SharedLoader(load_fn=load)
+
+
+CATALOGUE = 1
+"""The one key of ``Loaders.hardware_names``."""
 
 
 class Loaders:
@@ -114,7 +135,15 @@ class Loaders:
                 found = await VersionRepository(session).by_numbers(list(keys))
             return [found.get(key) for key in keys]
 
-        self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = DataLoader(load_fn=by_number)
+        self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = SharedLoader(load_fn=by_number)
+
+        async def hardware_names(keys: Sequence[int]) -> list[tuple[str, ...] | None]:
+            async with reading() as session:
+                names = await HardwareRepository(session).flavour_names()
+            return [names for _ in keys]
+
+        # The catalogue in use (one key: ``CATALOGUE``), read once per request by the estimates it keys.
+        self.hardware_names: DataLoader[int, tuple[str, ...] | None] = SharedLoader(load_fn=hardware_names)
 
     def _primed(self, found: dict[uuid.UUID, Version]) -> dict[uuid.UUID, Version]:
         self.version.prime_many({row.id: row for row in found.values()})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Protocol, cast
+from typing import Annotated, Protocol
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -25,12 +25,13 @@ from api.inputs import (
     StepActionInput,
 )
 from api.types.common import ErrorMember, Issue
+from api.types.hardware import HardwareCatalogueRefreshed, HardwareRefreshFailed
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import drafts, jobs, packages, uploads
-from workflow.access import Actor
+from workflow import catalogue, drafts, jobs, packages, uploads
+from workflow.access import Actor, Scope
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
 from workflow.issues import Issue as DomainIssue
@@ -118,6 +119,9 @@ PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("Packag
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
+RefreshHardwareCatalogueResult = Annotated[
+    HardwareCatalogueRefreshed | HardwareRefreshFailed | ErrorMember, strawberry.union("RefreshHardwareCatalogueResult")
+]
 
 
 @strawberry.type
@@ -278,6 +282,26 @@ class Mutation:
 
         return await attempt(run())
 
+    @strawberry.mutation(
+        description="Admin: read the Spaces hardware list from the Hub now and make it the catalogue in use "
+        "(a Hub failure or an unusable list keeps the stored one)."
+    )
+    async def refresh_hardware_catalogue(self, info: Info) -> RefreshHardwareCatalogueResult:
+        async def run() -> HardwareCatalogueRefreshed | HardwareRefreshFailed:
+            services = info.context.services
+            source = services.hardware_source
+            if source is None:
+                info.context.actor.require(Scope.ADMIN)
+                raise OperationRefusedError("HARDWARE_REFRESH_UNAVAILABLE", "This server cannot read the Hub.")
+            outcome = await catalogue.refresh(
+                info.context.uow, info.context.actor, source, endpoint=services.settings.hf_endpoint
+            )
+            if isinstance(outcome, catalogue.RefreshFailed):
+                return HardwareRefreshFailed.of(outcome)
+            return HardwareCatalogueRefreshed.of(outcome)
+
+        return await attempt(run())
+
 
 async def _step_action(info: Info, input: StepActionInput, action: StepAction) -> StepActionResult:
     """Complete or open one step of the addressed draft."""
@@ -315,8 +339,16 @@ def _options(input: StartJobInput) -> dict[str, object]:
 
 
 async def read_limited(file: FileUpload, limit: int) -> bytes:
-    """The upload's bytes, refused (before reading everything) once past ``limit``."""
-    reader = cast(UploadFile, file)  # what the ASGI integration hands over for an Upload
+    """The upload's bytes, refused (before reading everything) once past ``limit``.
+
+    Only a multipart file part is a file: an ``Upload`` written inline in the document or sent
+    as a plain JSON variable arrives as whatever value the client typed, and is refused.
+    """
+    if not isinstance(file, UploadFile):
+        raise OperationRefusedError(
+            "UPLOAD_NOT_A_FILE", "The file must be sent as a multipart file part bound to an Upload variable."
+        )
+    reader = file
     chunks: list[bytes] = []
     size = 0
     try:

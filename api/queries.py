@@ -15,11 +15,14 @@ from api.inputs import PackageFilterInput, TrainingEstimateInput
 from api.pagination import package_cursor, page_size, parse_package_cursor
 from api.types.common import NotFound, ValidationFailed
 from api.types.estimates import TrainingEstimate
+from api.types.hardware import HardwareCatalogue
 from api.types.jobs import Job, JobStatus, job_connection
 from api.types.packages import Event, Package, organisation_events
 from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
+from db.repositories.hardware import HardwareRepository
 from db.repositories.packages import PackageFilter, PackageRepository
+from workflow import catalogue
 from workflow.errors import DomainError, NotFoundError
 from workflow.estimates import WhatIf, what_if
 from workflow.fact_store import facts_for
@@ -137,6 +140,9 @@ class Query:
         asked = WhatIf(input.config, input.model_config, input.parameters, input.tokens)
         try:
             content, facts = None, None
+            async with info.context.reading() as session:
+                hardware = HardwareRepository(session)
+                in_use, names = await catalogue.current(hardware), await hardware.flavour_names()
             if input.package_id is not None:
                 _, package_id = decode(input.package_id, "Package")
                 package = await info.context.loaders.package.load(package_id)
@@ -146,13 +152,23 @@ class Query:
                 version = version or await info.context.loaders.latest_published.load(package_id)
                 if version is not None:
                     content = state_of(version).content
-                    facts = facts_for(content, package.facts)
-            found = what_if(asked, content, facts)
+                    facts = facts_for(content, package.facts, names)
+            found = what_if(asked, content, facts, in_use.catalogue)
         except DomainError as error:
             member = to_user_error(error, input.package_id)
             assert isinstance(member, ValidationFailed | NotFound)
             return member
         return TrainingEstimate.of(found.to_json())
+
+    @strawberry.field(
+        description="The Spaces hardware flavours step 4 offers: the last reading of the Hub, else the shipped "
+        "default table."
+    )
+    async def hardware_flavours(self, info: Info) -> HardwareCatalogue:
+        info.context.reader()
+        async with info.context.reading() as session:
+            current = await catalogue.current(HardwareRepository(session))
+        return HardwareCatalogue.of(current)
 
     @strawberry.field(description="Named presets for step 2.")
     def config_presets(self) -> list[ConfigPreset]:

@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, delivery, downloads, emission, estimate, jobs, keyset, roundtrips
+from bench import autosave, delivery, downloads, emission, estimate, jobs, keyset, peer, peer_live, reads, roundtrips
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -26,6 +26,9 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "jobs": jobs.run,
     "download": downloads.run,
     "estimate": estimate.run,
+    "reads": reads.run,
+    "peer": peer.run,
+    "peer-live": peer_live.run,
 }
 NO_DATABASE = frozenset({"estimate"})
 """Benchmarks of pure code: when only these run, no database is opened (they are given an empty URL)."""

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -258,6 +259,30 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = _now()
+
+
+class HardwareCatalogue(Base):
+    """The Spaces hardware catalogue last read from the Hub: one row, replaced whole by each refresh.
+
+    Never empty (a check says so): a refresh that read nothing usable stores nothing, and without
+    a row the shipped default table applies. ``flavour_names`` repeats the names in order, so the
+    rules' check of a chosen flavour reads an array, not the whole document.
+    """
+
+    __tablename__ = "hardware_catalogue"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("cardinality(flavour_names) > 0", name="not_empty"),
+        CheckConstraint("jsonb_typeof(flavours) = 'array' AND jsonb_array_length(flavours) > 0", name="flavours"),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(64))
+    endpoint: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    flavour_names: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    flavours: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    notes: Mapped[list[str]] = mapped_column(ARRAY(Text))
 
 
 # Rows read on the hot paths become instances without a query (``db.raw.detached``), which

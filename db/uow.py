@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.events import EventRepository
+from db.repositories.hardware import HardwareRepository
 from db.repositories.idempotency import IdempotencyRepository
 from db.repositories.jobs import JobRepository, UploadRepository
 from db.repositories.packages import PackageRepository
@@ -46,6 +47,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     jobs: JobRepository
     uploads: UploadRepository
+    hardware: HardwareRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, job_slots: int = DEFAULT_JOB_SLOTS) -> None:
         self._sessionmaker = sessionmaker
@@ -63,6 +65,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.uploads = UploadRepository(self.session)
+        self.hardware = HardwareRepository(self.session)
         return self
 
     async def __aexit__(

@@ -66,6 +66,7 @@ def _start_dev(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
         output += line
         match = re.search(r"Authorization: Bearer (tp_\S+)", line)
         if match:
+            assert f"Signed in: http://127.0.0.1:{port}/graphql#token={match.group(1)} " in output  # GraphiQL's link
             return process, match.group(1)
         if not line and process.poll() is not None:
             break

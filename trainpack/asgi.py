@@ -11,13 +11,15 @@ from trainpack.collector import settle_for_serving
 from trainpack.jobqueue import job_queue
 from trainpack.logging import configure_logging
 from trainpack.settings import load_settings
+from workers.integrations.spaces_hardware import hub_hardware_source
 
 
 def app() -> ASGIApp:
     """Build the application from the environment."""
     settings = load_settings()
     configure_logging(settings.log_level, json=settings.log_json)
-    application = with_limits(create_app(settings, background=lambda: job_queue(settings)), settings)
+    served = create_app(settings, background=lambda: job_queue(settings), hardware_source=hub_hardware_source(settings))
+    application = with_limits(served, settings)
     if configure_tracing("trainpack-api"):
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import uvicorn
 
@@ -51,6 +52,12 @@ def running_instance(data_dir: Path) -> str | None:
     return url if isinstance(url, str) else None
 
 
+def graphiql_link(address: str, secret: str) -> str:
+    """GraphiQL with the token in the fragment, which the page puts in its Headers tab; a
+    fragment never leaves the browser, so the token is in no request line or server log."""
+    return f"{address}#token={quote(secret, safe='')}"
+
+
 def _serve(settings: Settings, url: str, port: int) -> None:
     migrations.upgrade(url)
     secret = asyncio.run(_fresh_dev_token(url))
@@ -61,6 +68,7 @@ def _serve(settings: Settings, url: str, port: int) -> None:
     address = f"http://{settings.host}:{port}/graphql"
     banner = (
         f"\ntrainpack is ready: GraphiQL at {address}\n"
+        f"Signed in: {graphiql_link(address, secret)}  (the token stays in the browser, never sent in a URL)\n"
         f"Token (organisation '{DEV_ORGANISATION}', all scopes): {secret}\n"
         f"Send it as the header  Authorization: Bearer {secret}\n"
         "Other commands (trainpack token create …) use this instance's database while it runs.\n"

@@ -93,6 +93,15 @@ class Settings(BaseSettings):
         description="A job whose send failed (queue down) is sent by the sweeper after this long; one "
         "lost in a crash between commit and send, after the job lease.",
     )
+    hardware_refresh_seconds: float = Field(
+        default=6 * 3600.0,
+        description="How often workers read the Spaces hardware list from the Hub (0: never; the admin's"
+        " refreshHardwareCatalogue still can). A catalogue younger than half of this is not read again.",
+    )
+    hardware_refresh_first_after_seconds: float = Field(
+        default=300.0,
+        description="The first periodic read of the Spaces hardware list, this long after a worker starts.",
+    )
     broker_heartbeat_ms: int = Field(
         default=60_000, description="Dramatiq: messages of a worker silent this long are redelivered."
     )

@@ -17,18 +17,23 @@ def install_actors(broker: dramatiq.Broker, settings: Settings, *, metrics: bool
     """Import the actors (they bind to the global broker, which must be set first) and the timers;
     with ``metrics``, Dramatiq's Prometheus middleware and its exposition server (worker processes:
     an API process running the actors serves its metrics itself)."""
-    from workers import datasets, estimates, maintenance, models, sweeper  # noqa: F401  (registers the actors)
+    from workers import datasets, estimates, hardware, maintenance, models, sweeper  # noqa: F401  (registers the actors)
 
     if metrics:
         broker.add_middleware(Prometheus())
     sender = job_sender(broker)
     set_job_sender(sender)
     sweeper.use_sender(sender)
-    broker.add_middleware(
-        Periodic(
-            [
-                Schedule(sweeper.sweep, settings.sweep_every_seconds),
-                Schedule(maintenance.prune, PRUNE_EVERY_SECONDS, first_after=PRUNE_EVERY_SECONDS),
-            ]
+    schedules = [
+        Schedule(sweeper.sweep, settings.sweep_every_seconds),
+        Schedule(maintenance.prune, PRUNE_EVERY_SECONDS, first_after=PRUNE_EVERY_SECONDS),
+    ]
+    if settings.hardware_refresh_seconds > 0:
+        schedules.append(
+            Schedule(
+                hardware.refresh,
+                settings.hardware_refresh_seconds,
+                first_after=settings.hardware_refresh_first_after_seconds,
+            )
         )
-    )
+    broker.add_middleware(Periodic(schedules))

@@ -71,6 +71,7 @@ class _Workspace:
     source: Version | None  # the published version a new draft would be copied from
     state: machine.VersionState
     opened: bool = False  # the draft row is new (inserted, not updated)
+    hardware_names: tuple[str, ...] | None = None  # the catalogue in use (None: the default table)
 
 
 async def save(
@@ -131,9 +132,19 @@ async def save(
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
     if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
-        await schedule_needed(uow, actor, space.package, transition.state.content, events)
+        await schedule_needed(
+            uow, actor, space.package, transition.state.content, events, hardware_names=space.hardware_names
+        )
     elif Step.CONFIG in transition.edited_steps:  # a new config needs a new estimate, nothing else
-        await schedule_needed(uow, actor, space.package, transition.state.content, events, kinds=ESTIMATE_ONLY)
+        await schedule_needed(
+            uow,
+            actor,
+            space.package,
+            transition.state.content,
+            events,
+            kinds=ESTIMATE_ONLY,
+            hardware_names=space.hardware_names,
+        )
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {
@@ -304,20 +315,22 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     _refuse_archived(locked.package)
     draft = locked.draft
     source = await uow.versions.latest_published(package_id) if draft is None or not open_draft else None
+    hardware = locked.hardware_names
     if draft is not None:
-        return _Workspace(locked.package, draft, source, state_of(draft))
+        return _Workspace(locked.package, draft, source, state_of(draft), hardware_names=hardware)
     if source is None:
         raise NotFoundError(str(package_id))
     number, _ = await uow.versions.highest(package_id)
     # Continue from the highest revision the package ever used: a discarded draft's revisions
     # may still be held by a stale client and must never be reused.
     revision = max(source.revision, locked.package.revision)
-    return _Workspace(locked.package, None, source, machine.reopen(state_of(source), number + 1, revision))
+    state = machine.reopen(state_of(source), number + 1, revision)
+    return _Workspace(locked.package, None, source, state, hardware_names=hardware)
 
 
 def _facts(space: _Workspace) -> Facts:
     """The workers' facts that apply to the draft's current content."""
-    return facts_for(space.state.content, space.package.facts)
+    return facts_for(space.state.content, space.package.facts, space.hardware_names)
 
 
 def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
@@ -325,7 +338,7 @@ def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
     content = space.state.content
     for step, block in blocks.items():
         content = content.with_block(step, block)
-    return facts_for(content, space.package.facts)
+    return facts_for(content, space.package.facts, space.hardware_names)
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:

@@ -59,11 +59,14 @@ def estimate_input(
     if model is None or plan_training(content.config) is None:
         return None
     volume = volume_from_facts(content.dataset, facts.datasets) if facts.datasets else None
+    names = facts.hardware_names
     return {
         "config": content.config.to_json(),
         "model": {"arch": model.arch.to_json() if model.arch else None, "parameterCount": model.parameter_count},
         "volume": _volume_json(volume),
-        "catalogue": catalogue.as_of,
+        # The catalogue in use by its flavours (a refresh that changes them re-estimates), else the
+        # default table by its date.
+        "catalogue": list(names) if names is not None else catalogue.as_of,
     }
 
 

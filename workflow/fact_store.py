@@ -26,8 +26,11 @@ from workflow.steps import PackageContent
 KEEP_PER_FAMILY = 16
 
 
-def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
-    """The facts that apply to ``content``: those stored under the keys of its current inputs."""
+def facts_for(
+    content: PackageContent, stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
+) -> Facts:
+    """The facts that apply to ``content``: those stored under the keys of its current inputs, and
+    the flavours of the hardware catalogue in use (``None``: the default table)."""
     model: ModelFacts | None = None
     model_failure: Failure | None = None
     chosen_model = model_input(content.model)
@@ -55,8 +58,9 @@ def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
         model_failure=model_failure,
         datasets=datasets or None,
         dataset_failures=failures,
+        hardware_names=hardware_names,
     )
-    entry = estimate_entry(content, stored, found)
+    entry = _estimate_entry(content, stored, found)
     if entry is None:
         return found
     return replace(
@@ -67,10 +71,14 @@ def facts_for(content: PackageContent, stored: Mapping[str, Any]) -> Facts:
 
 
 def estimate_entry(
-    content: PackageContent, stored: Mapping[str, Any], facts: Facts | None = None
+    content: PackageContent, stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
 ) -> Mapping[str, Any] | None:
-    """The stored estimate for the content's current inputs (``facts``: those already applied), if any."""
-    request = estimate_request(content, facts if facts is not None else facts_for(content, stored))
+    """The stored estimate for the content's current inputs (on the catalogue in use), if any."""
+    return _estimate_entry(content, stored, facts_for(content, stored, hardware_names))
+
+
+def _estimate_entry(content: PackageContent, stored: Mapping[str, Any], facts: Facts) -> Mapping[str, Any] | None:
+    request = estimate_request(content, facts)
     return entry_for(stored, request.key) if request is not None else None
 
 
@@ -108,12 +116,14 @@ def with_result(
     return {**stored, family: entries}
 
 
-def keys_in_use(contents: Iterable[PackageContent], stored: Mapping[str, Any]) -> frozenset[str]:
+def keys_in_use(
+    contents: Iterable[PackageContent], stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
+) -> frozenset[str]:
     """The fact keys these contents consult (the draft's and the published versions')."""
     keys: set[str] = set()
     for content in contents:
         keys.update(request.key for request in wanted(content))
-        estimate = estimate_request(content, facts_for(content, stored))
+        estimate = estimate_request(content, facts_for(content, stored, hardware_names))
         if estimate is not None:
             keys.add(estimate.key)
     return frozenset(keys)

@@ -114,6 +114,8 @@ class Facts:
     secret_names: frozenset[str] | None = None
     estimate: EstimateFacts | None = None
     estimate_failure: Failure | None = None
+    # The flavours of the hardware catalogue in use, in order; ``None``: the shipped default table.
+    hardware_names: tuple[str, ...] | None = None
 
 
 NO_FACTS = Facts()

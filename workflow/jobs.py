@@ -51,12 +51,14 @@ async def schedule_needed(
     *,
     stored: Mapping[str, Any] | None = None,
     kinds: Sequence[JobKind] = AUTOMATIC_KINDS,
+    hardware_names: tuple[str, ...] | None = None,
 ) -> list[Job]:
     """Create the jobs of ``kinds`` the content needs and nobody has run or is running; an estimate
     for other inputs still under way is superseded (cancelled). ``stored``: the package's facts, when
-    newer than the loaded row's."""
+    newer than the loaded row's; ``hardware_names``: the catalogue in use."""
     known = package.facts if stored is None else stored
-    requests = [request for request in _unique(fact_store_missing(known, content)) if request.kind in kinds]
+    missing = fact_store_missing(known, content, hardware_names)
+    requests = [request for request in _unique(missing) if request.kind in kinds]
     estimate = next((request for request in requests if request.kind is JobKind.ESTIMATE_COST), None)
     if estimate is not None:  # only a new estimate supersedes (no query on saves that need none)
         await _supersede(uow, package.id, estimate.key, events)
@@ -73,10 +75,12 @@ async def schedule_needed(
     ]
 
 
-def fact_store_missing(stored: Mapping[str, Any], content: PackageContent) -> list[JobRequest]:
+def fact_store_missing(
+    stored: Mapping[str, Any], content: PackageContent, hardware_names: tuple[str, ...] | None = None
+) -> list[JobRequest]:
     """The content's wanted jobs whose result is not stored yet (the estimate once its inputs are known)."""
     requests = list(wanted(content))
-    estimate = estimate_request(content, fact_store.facts_for(content, stored))
+    estimate = estimate_request(content, fact_store.facts_for(content, stored, hardware_names))
     if estimate is not None:
         requests.append(estimate)
     return [request for request in requests if fact_store.entry_for(stored, request.key) is None]
@@ -119,7 +123,7 @@ async def start(
     content = state_of(version).content
     job_input: dict[str, Any] | None
     if kind is JobKind.ESTIMATE_COST:
-        request = estimate_request(content, fact_store.facts_for(content, locked.package.facts))
+        request = estimate_request(content, fact_store.facts_for(content, locked.package.facts, locked.hardware_names))
         if request is None:
             raise OperationRefusedError(
                 "ESTIMATE_INPUTS_MISSING", "The estimate needs a resolved model and a complete step 2."
@@ -366,14 +370,15 @@ async def _learn(
         facts=(facts or {}).get("facts"),
         extra=extra,
         failure=failure,
-        keep=fact_store.keys_in_use(contents, locked.package.facts),
+        keep=fact_store.keys_in_use(contents, locked.package.facts, locked.hardware_names),
     )
     await uow.packages.save_facts(locked.package.id, stored)
     draft = locked.draft
     if draft is None:
         return
     state = state_of(draft)
-    facts_now = fact_store.facts_for(state.content, stored)
+    hardware = locked.hardware_names
+    facts_now = fact_store.facts_for(state.content, stored, hardware)
     if JobKind(job.kind) is JobKind.ESTIMATE_COST and job.input_key == _estimate_key(state.content, facts_now):
         events.add(
             EventType.ESTIMATE_CHANGED,
@@ -390,7 +395,9 @@ async def _learn(
         status_events(events, locked.package.id, draft.id, draft.revision, transition)
     # What this result taught may make the estimate computable, or change its inputs.
     actor = worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)])
-    await schedule_needed(uow, actor, locked.package, state.content, events, stored=stored, kinds=ESTIMATE_ONLY)
+    await schedule_needed(
+        uow, actor, locked.package, state.content, events, stored=stored, kinds=ESTIMATE_ONLY, hardware_names=hardware
+    )
 
 
 def _estimate_key(content: PackageContent, facts: Facts) -> str | None:

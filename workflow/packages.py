@@ -13,7 +13,7 @@ from workflow.access import Actor, Scope
 from workflow.drafts import upload_names, utcnow
 from workflow.errors import NameTakenError, NotFoundError, OperationRefusedError, ValidationFailedError
 from workflow.events import EventBatch, EventType
-from workflow.facts import NO_FACTS
+from workflow.facts import Facts
 from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
@@ -36,7 +36,8 @@ async def create(
     require_storable(name=name, description=description)
     state = machine.new_draft()
     if steps:
-        state = machine.save(state, parse_patch(steps, max_sources=max_sources), NO_FACTS).state
+        facts = Facts(hardware_names=await uow.hardware.flavour_names())  # no worker has run yet
+        state = machine.save(state, parse_patch(steps, max_sources=max_sources), facts).state
         state = replace(state, revision=1)
     if name is not None:
         _check_name(name)

@@ -10,7 +10,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.loaders import load_by_node_ids
+from api.loaders import CATALOGUE, load_by_node_ids
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from api.types.estimates import TrainingEstimate
 from db.models import Version as VersionRow
@@ -119,7 +119,8 @@ class Version(relay.Node):
         package = await info.context.loaders.package.load(self.row.package_id)
         if package is None:
             return None
-        entry = estimate_entry(state_of(self.row).content, package.facts)
+        names = await info.context.loaders.hardware_names.load(CATALOGUE)
+        entry = estimate_entry(state_of(self.row).content, package.facts, names)
         return TrainingEstimate.of(entry["facts"]) if entry is not None and "facts" in entry else None
 
     @strawberry.field(description="The version this one was copied or restored from.")

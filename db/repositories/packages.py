@@ -17,14 +17,20 @@ from db.repositories.events import event_arguments, with_events
 
 
 class LockedPackage:
-    """A package row locked for update, with its draft if it has one (one round trip)."""
+    """A package row locked for update, with its draft if it has one, and the names of the
+    stored hardware catalogue's flavours (``None``: the default table), which every write's
+    rules need: read by the locking statement rather than in a round trip of their own."""
 
-    def __init__(self, package: Package, draft: Version | None) -> None:
+    def __init__(self, package: Package, draft: Version | None, hardware_names: tuple[str, ...] | None) -> None:
         self.package = package
         self.draft = draft
+        self.hardware_names = hardware_names
 
 
-LOCK_PACKAGE_SQL = f"SELECT {columns(Package)} FROM packages WHERE id = $1 AND organisation_id = $2 FOR UPDATE"
+LOCK_PACKAGE_SQL = (
+    f"SELECT {columns(Package)}, (SELECT flavour_names FROM hardware_catalogue WHERE id = 1) AS hardware_names "
+    "FROM packages WHERE id = $1 AND organisation_id = $2 FOR UPDATE"
+)
 DRAFT_SQL = f"SELECT {columns(Version)} FROM versions WHERE package_id = $1 AND status = 'DRAFT'"
 SAVE_PACKAGE_SQL = (
     "UPDATE packages SET name = $2, name_is_custom = $3, description = $4, updated_at = $5, archived_at = $6, "
@@ -91,8 +97,14 @@ class PackageRepository:
         row = await connection.fetchrow(LOCK_PACKAGE_SQL, package_id, organisation_id)
         if row is None:
             return None
+        package = dict(row)
+        names = package.pop("hardware_names")
         draft = await connection.fetchrow(DRAFT_SQL, package_id)
-        return LockedPackage(detached(Package, row), detached(Version, draft) if draft else None)
+        return LockedPackage(
+            detached(Package, package),
+            detached(Version, draft) if draft else None,
+            tuple(names) if names is not None else None,
+        )
 
     async def save(self, package: Package, *, events: Sequence[dict[str, Any]] = ()) -> None:
         """Write a locked package's mutable fields, and append ``events`` (rows as for

@@ -34,3 +34,26 @@ async def test_concurrent_loader_batches_in_one_request_never_fail(api: Api) -> 
     failed = [response.json() for response in responses if response.status_code != 200 or "errors" in response.json()]
     assert failed == []
     assert len(responses[0].json()["data"]["packages"]["edges"]) == 3
+
+
+# A field that fails in a non-null position makes graphql-core cancel its siblings, which may be
+# waiting on a loader's shared future that other fields of the same request wait on too.
+CANCELLING = """query ($id: ID!) {
+  node(id: $id) { ... on Package { draft { id revision } latestPublishedVersion { id }
+    versions(first: 5, after: "not-a-cursor") { pageInfo { endCursor } } } }
+  again: node(id: $id) { ... on Package { draft { id revision } latestPublishedVersion { id } } }
+  packages(first: 5) { edges { node { draft { id } latestPublishedVersion { id } } } } }"""
+
+
+async def test_a_failing_field_cancels_its_siblings_without_failing_the_request(api: Api) -> None:
+    package_id, _ = await create_package(api)
+    for _ in range(10):
+        responses = await asyncio.gather(*(api.raw(CANCELLING, {"id": package_id}) for _ in range(10)))
+        assert {response.status_code for response in responses} == {200}
+        for response in responses:
+            body = response.json()
+            codes = [error.get("extensions", {}).get("code") for error in body["errors"]]
+            assert codes == ["BAD_CURSOR"], body
+            assert body["data"]["node"] is None
+            assert body["data"]["again"]["draft"]["revision"] == 1
+            assert body["data"]["packages"]["edges"][0]["node"]["draft"] is not None

@@ -32,3 +32,16 @@ async def test_a_package_built_on_an_upload_is_named_after_the_file(api: Api) ->
     created, _ = await create_package(api, steps={"dataset": {"sources": [source]}})
     name = (await api.execute(f"query ($id: ID!) {NAME}", id=created))["node"]["name"]
     assert name.startswith("support-tickets-")
+
+
+INLINE = 'mutation { uploadDataset(file: "rows.jsonl") { __typename ... on UserError { code message } } }'
+AS_VARIABLE = "mutation ($file: Upload!) { uploadDataset(file: $file) { __typename ... on UserError { code } } }"
+
+
+async def test_an_upload_that_is_not_a_file_part_is_refused_not_an_internal_error(api: Api) -> None:
+    inline = (await api.raw(INLINE)).json()
+    assert "errors" not in inline, inline
+    assert inline["data"]["uploadDataset"]["code"] == "UPLOAD_NOT_A_FILE"
+    as_variable = (await api.raw(AS_VARIABLE, {"file": {"name": "rows.jsonl"}})).json()
+    assert "errors" not in as_variable, as_variable
+    assert as_variable["data"]["uploadDataset"] == {"__typename": "OperationRefused", "code": "UPLOAD_NOT_A_FILE"}

@@ -55,6 +55,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
         "event_log_horizon",
         "jobs",
         "uploads",
+        "hardware_catalogue",
     }
     migrations.upgrade(empty_database)
     assert _run(empty_database, _tables) == expected | {"alembic_version"}
@@ -62,6 +63,17 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     assert _run(empty_database, _tables) == {"alembic_version"}
     migrations.upgrade(empty_database)
     assert _run(empty_database, _tables) == expected | {"alembic_version"}
+
+
+def test_the_hardware_catalogue_migration_goes_down_and_up(empty_database: str) -> None:
+    migrations.upgrade(empty_database)
+    migrations.downgrade(empty_database, "0007-1")
+    tables = _run(empty_database, _tables)
+    assert isinstance(tables, set)
+    assert "hardware_catalogue" not in tables
+    assert {"jobs", "packages", "versions"} <= tables
+    migrations.upgrade(empty_database)
+    assert "hardware_catalogue" in _run(empty_database, _tables)  # type: ignore[operator]
 
 
 def test_models_match_the_migrations(database_url: str) -> None:

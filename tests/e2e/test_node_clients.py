@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,23 +14,15 @@ from tests.conftest import issue_token
 from tests.support.content import CONFIG
 from tests.support.flows import create_package, save
 from tests.support.graphql import Api
+from tests.support.node import needs_node, node_binary, node_project
 from tests.support.servers import subprocess_server
 
-NODE_DIR = Path(__file__).resolve().parent.parent / "node"
-NODE = shutil.which("node")
-NPM = shutil.which("npm")
-
-pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="Node.js is not installed")
+pytestmark = needs_node
 
 
 @pytest.fixture(scope="module")
 def node_clients() -> Path:
-    if not (NODE_DIR / "node_modules" / "graphql-ws").exists():
-        assert NPM is not None
-        subprocess.run(
-            [NPM, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, capture_output=True, timeout=300
-        )
-    return NODE_DIR / "subscribe.mjs"
+    return node_project("graphql-ws", "subscriptions-transport-ws", "ws") / "subscribe.mjs"
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +34,8 @@ def served(database_url: str) -> Iterator[str]:
 async def _node(
     script: Path, url: str, token: str, protocol: str, package_id: str, count: int
 ) -> asyncio.subprocess.Process:
-    assert NODE is not None
     return await asyncio.create_subprocess_exec(
-        NODE,
+        node_binary(),
         str(script),
         url.replace("http://", "ws://") + "/graphql",
         token,

@@ -22,6 +22,7 @@ from api.context import Services
 from api.http_limits import with_limits
 from trainpack.jobqueue import job_queue
 from trainpack.settings import Settings, server_options
+from workers.integrations.spaces_hardware import hub_hardware_source
 
 
 def free_port() -> int:
@@ -66,7 +67,7 @@ class InProcessServer:
         port = free_port()
         # With a Redis configured the app sends jobs to it, as `trainpack serve` does.
         background = (lambda: job_queue(settings)) if settings.redis_url else None
-        application = create_app(settings, background=background)
+        application = create_app(settings, background=background, hardware_source=hub_hardware_source(settings))
         app = with_limits(application, settings)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **server_options(settings)

@@ -13,7 +13,10 @@ from workflow.core.hardware import (
     GIB,
     UNKNOWN_ACCELERATOR_TFLOPS,
     CatalogueError,
+    flavour_from_json,
+    flavour_to_json,
     parse_spaces_hardware,
+    require_usable,
 )
 
 # The shape huggingface_hub.list_spaces_hardware() returns (prices per minute).
@@ -129,8 +132,37 @@ def test_vram_totals_are_split_per_gpu() -> None:
         ([{"name": "x", "unitCostUSD": "free"}], "unitCostUSD"),
         ([{"name": "x", "unitCostUSD": -1}], "unitCostUSD"),
         ([{"name": "x", "unitCostUSD": 1, "unitLabel": "fortnight"}], "unitLabel"),
+        ([], "empty"),
+        ([{"name": "x", "unitCostUSD": 0}, {"name": "x", "unitCostUSD": 1}], "twice"),
     ],
 )
 def test_malformed_lists_are_refused(raw: Any, message: str) -> None:
     with pytest.raises(CatalogueError, match=message):
         parse_spaces_hardware(raw, as_of="now")
+
+
+def test_the_gpu_count_is_read_from_the_hubs_string() -> None:
+    # huggingface_hub's JobAccelerator types ``quantity`` as a string ("4"), as the Hub sends it.
+    row = {
+        "name": "a100x4",
+        "unitCostUSD": 10 / 60,
+        "accelerator": {"model": "A100", "quantity": "4", "vram": "320 GB"},
+    }
+    a100x4 = parse_spaces_hardware([row], as_of="now").flavours[0]
+    assert a100x4.gpu_count == 4
+    assert a100x4.memory_per_gpu_gib == 80.0
+    assert a100x4.usd_per_hour == pytest.approx(10.0)
+    row["accelerator"] = {"model": "A100", "quantity": "four", "vram": "80 GB"}
+    assert parse_spaces_hardware([row], as_of="now").flavours[0].gpu_count == 1
+
+
+def test_a_list_without_a_gpu_is_not_usable() -> None:
+    cpus = parse_spaces_hardware([{"name": "cpu-basic", "unitCostUSD": 0}], as_of="now")
+    with pytest.raises(CatalogueError, match="no GPU"):
+        require_usable(cpus)
+    assert require_usable(DEFAULT_CATALOGUE) is DEFAULT_CATALOGUE
+
+
+def test_stored_flavours_read_back_the_same() -> None:
+    for flavour in (*DEFAULT_CATALOGUE.flavours, *parse_spaces_hardware(HUB_LIST, as_of="now").flavours):
+        assert flavour_from_json(flavour_to_json(flavour)) == flavour

@@ -520,6 +520,20 @@ def test_unknown_hardware_is_an_error() -> None:
     assert "t4-small" in report.errors[0].message
 
 
+def test_hardware_is_judged_against_the_catalogue_in_use() -> None:
+    # A refreshed catalogue (Facts.hardware_names) replaces the default table: a flavour the Hub
+    # added is known, one it dropped is not, and the message lists the catalogue's own flavours.
+    refreshed = replace(FACTS, hardware_names=("cpu-basic", "h200x1", "a10g-large"))
+    added = check(Step.DEPLOY, content_with(deploy={"space": {"hardware": "h200x1"}}), refreshed)
+    assert ("deploy.space.hardware", IssueCode.HARDWARE_UNKNOWN) not in errors(added)
+    dropped = check(Step.DEPLOY, content_with(deploy={"space": {"hardware": "t4-small"}}), refreshed)
+    assert ("deploy.space.hardware", IssueCode.HARDWARE_UNKNOWN) in errors(dropped)
+    unknown = next(issue for issue in dropped.errors if issue.code is IssueCode.HARDWARE_UNKNOWN)
+    assert unknown.message.endswith("choose one of cpu-basic, h200x1, a10g-large.")
+    default = check(Step.DEPLOY, content_with(deploy={"space": {"hardware": "h200x1"}}))
+    assert ("deploy.space.hardware", IssueCode.HARDWARE_UNKNOWN) in errors(default)
+
+
 def test_hardware_fit_waits_for_the_estimate_then_decides() -> None:
     pending = check(Step.DEPLOY, content_with(), Facts(secret_names=frozenset({"HF_TOKEN"})))
     assert pending.errors == ()

@@ -21,6 +21,8 @@ MIB = 1024**2
 CATALOGUE_DATE = "2026-08-22"
 """When the default table was taken: huggingface/hub-docs ``docs/hub/spaces-gpus.md`` at that date."""
 CATALOGUE_SOURCE = "default table (Hub Spaces GPU documentation, 2026-08-22)"
+HUB_SOURCE = "list_spaces_hardware"
+"""The ``source`` of a catalogue read from the Hub's live list."""
 
 UNKNOWN_ACCELERATOR_TFLOPS = 30.0
 """Assumed dense 16-bit TFLOPs of an accelerator this table does not know (under half a T4's: conservative)."""
@@ -164,16 +166,28 @@ def parse_spaces_hardware(raw: Any, *, as_of: str) -> Catalogue:
     """
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
         raise CatalogueError("The hardware list must be a JSON array.")
+    if not raw:
+        raise CatalogueError("The hardware list is empty.")
     flavours: list[Flavour] = []
     notes: list[str] = []
     for index, row in enumerate(raw):
         if not isinstance(row, Mapping) or not isinstance(row.get("name"), str) or not row["name"]:
             raise CatalogueError(f"Row {index} has no name.")
         flavour, note = _parse_row(row)
+        if any(seen.name == flavour.name for seen in flavours):
+            raise CatalogueError(f"Flavour {flavour.name!r} is listed twice.")
         flavours.append(flavour)
         if note:
             notes.append(note)
-    return Catalogue(tuple(flavours), "list_spaces_hardware", as_of, tuple(notes))
+    return Catalogue(tuple(flavours), HUB_SOURCE, as_of, tuple(notes))
+
+
+def require_usable(catalogue: Catalogue) -> Catalogue:
+    """``catalogue`` if it can stand in for the Hub's offer: a reply without a single GPU flavour is
+    taken for a broken one (storing it would make every GPU choice unknown)."""
+    if not any(flavour.has_gpu for flavour in catalogue.flavours):
+        raise CatalogueError("The hardware list has no GPU flavour.")
+    return catalogue
 
 
 def _parse_row(row: Mapping[str, Any]) -> tuple[Flavour, str | None]:
@@ -193,8 +207,7 @@ def _parse_row(row: Mapping[str, Any]) -> tuple[Flavour, str | None]:
     if not isinstance(accelerator, Mapping):
         return Flavour(name, pretty, None, 0, 0, 0.0, usd_per_hour, cpu=cpu, ram=ram), None
     model = str(accelerator.get("model") or "unknown")
-    quantity = accelerator.get("quantity", 1)
-    count = quantity if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0 else 1
+    count = _quantity(accelerator.get("quantity", 1))
     spec = _accelerator(model)
     if spec is not None:
         flavour = Flavour(
@@ -233,6 +246,13 @@ def _parse_row(row: Mapping[str, Any]) -> tuple[Flavour, str | None]:
     return flavour, note
 
 
+def _quantity(raw: Any) -> int:
+    """The GPU count: the Hub sends it as a string ("4"); anything unreadable counts as one GPU."""
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else 1
+
+
 def _accelerator(model: str) -> Accelerator | None:
     """The shipped spec for a model name as the Hub spells it ("Nvidia A10G", "A100 80GB", "L40S" …)."""
     key = model.upper().replace("NVIDIA", "").replace("-", " ").strip()
@@ -252,3 +272,37 @@ def _vram_bytes(vram: Any, count: int) -> int:
         return 0
     value = float(digits[0]) * 1e9
     return int(value if "X" in text else value / count)
+
+
+def flavour_to_json(flavour: Flavour) -> dict[str, Any]:
+    """The stored form of one flavour (a stored catalogue keeps what was read, not what it was read from)."""
+    return {
+        "name": flavour.name,
+        "prettyName": flavour.pretty_name,
+        "accelerator": flavour.accelerator,
+        "gpuCount": flavour.gpu_count,
+        "memoryPerGpuBytes": flavour.memory_per_gpu_bytes,
+        "tflopsPerGpu": flavour.tflops_per_gpu,
+        "fp32TflopsPerGpu": flavour.fp32_tflops_per_gpu,
+        "bf16": flavour.bf16,
+        "usdPerHour": flavour.usd_per_hour,
+        "cpu": flavour.cpu,
+        "ram": flavour.ram,
+    }
+
+
+def flavour_from_json(raw: Mapping[str, Any]) -> Flavour:
+    """Inverse of ``flavour_to_json``."""
+    return Flavour(
+        name=str(raw["name"]),
+        pretty_name=str(raw.get("prettyName") or raw["name"]),
+        accelerator=raw.get("accelerator"),
+        gpu_count=int(raw.get("gpuCount", 0)),
+        memory_per_gpu_bytes=int(raw.get("memoryPerGpuBytes", 0)),
+        tflops_per_gpu=float(raw.get("tflopsPerGpu", 0.0)),
+        usd_per_hour=float(raw["usdPerHour"]),
+        bf16=bool(raw.get("bf16", True)),
+        fp32_tflops_per_gpu=float(raw.get("fp32TflopsPerGpu", 0.0)),
+        cpu=raw.get("cpu"),
+        ram=raw.get("ram"),
+    )

@@ -39,11 +39,12 @@ def check(content: PackageContent, facts: Facts) -> Iterator[Issue]:
     yield from check_pattern("deploy.space.owner", owner, REPO_NAME, IssueCode.SPACE_OWNER_INVALID, "Space owner")
     yield from check_pattern("deploy.space.name", name, REPO_NAME, IssueCode.SPACE_NAME_INVALID, "Space name")
     yield from check_range("deploy.space.sleepTimeSeconds", space.sleep_time_seconds if space else None, SLEEP_TIME)
-    if hardware and hardware not in FLAVOURS_BY_NAME:
+    offered = facts.hardware_names if facts.hardware_names is not None else tuple(FLAVOURS_BY_NAME)
+    if hardware and hardware not in offered:
         yield Issue(
             "deploy.space.hardware",
             IssueCode.HARDWARE_UNKNOWN,
-            f"Unknown hardware flavour {hardware!r}; choose one of {', '.join(FLAVOURS_BY_NAME)}.",
+            f"Unknown hardware flavour {hardware!r}; choose one of {', '.join(offered)}.",
         )
     elif hardware:
         yield from _fit(hardware, facts)
@@ -109,7 +110,8 @@ def _budget(content: PackageContent, facts: Facts) -> Iterator[Issue]:
     if deploy.budget_usd is None or not BUDGET.holds(deploy.budget_usd):
         return
     chosen = deploy.space.hardware if deploy.target == "HF_SPACE" and deploy.space else None
-    if chosen is not None and chosen not in FLAVOURS_BY_NAME:
+    offered = facts.hardware_names if facts.hardware_names is not None else tuple(FLAVOURS_BY_NAME)
+    if chosen is not None and chosen not in offered:
         return  # HARDWARE_UNKNOWN says it
     if facts.estimate_failure is not None:
         if chosen is None:  # else the hardware rule reports it
