@@ -2,7 +2,8 @@
 
 The input holds everything the estimator reads, and nothing else: step 2 as saved (turned into
 the training plan by ``plan_training``, the mapping the bundle renders from), the resolved
-model's dimensions and parameter count, the profiled data's volume, and the catalogue's date.
+model's dimensions and parameter count, and the profiled data's volume (the catalogue in use is
+read by the job when it runs).
 Its fingerprint is the estimate's *inputs hash*: a result is consulted only while the draft's
 inputs still hash to it, so an older job finishing late after the user changed the config is
 never applied (a newer one, for the new inputs, supersedes it).
@@ -49,24 +50,22 @@ class EstimateProblem(Exception):  # noqa: N818  (a coded outcome, like Integrat
         self.message = message
 
 
-def estimate_input(
-    content: PackageContent, facts: Facts, catalogue: Catalogue = DEFAULT_CATALOGUE
-) -> dict[str, Any] | None:
+def estimate_input(content: PackageContent, facts: Facts) -> dict[str, Any] | None:
     """What estimating the content's training works on; ``None`` until the model is resolved and
     step 2 describes a complete run. Without every dataset profiled the volume is ``None`` (memory
-    is sized at ``maxSeqLength``, with no duration or cost)."""
+    is sized at ``maxSeqLength``, with no duration or cost).
+
+    The catalogue is no input: the job sizes the run on the catalogue in use when it runs, so a
+    refresh of the catalogue does not leave every draft's estimate pending with nothing to re-run it.
+    """
     model = facts.model
     if model is None or plan_training(content.config) is None:
         return None
     volume = volume_from_facts(content.dataset, facts.datasets) if facts.datasets else None
-    names = facts.hardware_names
     return {
         "config": content.config.to_json(),
         "model": {"arch": model.arch.to_json() if model.arch else None, "parameterCount": model.parameter_count},
         "volume": _volume_json(volume),
-        # The catalogue in use by its flavours (a refresh that changes them re-estimates), else the
-        # default table by its date.
-        "catalogue": list(names) if names is not None else catalogue.as_of,
     }
 
 

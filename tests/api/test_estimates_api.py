@@ -7,11 +7,14 @@ No worker runs here: ``tests.support.results`` plays its part with the real clai
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from typing import Any
 
+from sqlalchemy import delete
 from strawberry import relay
 
+from db.models import HardwareCatalogue
 from tests.support.flows import create_package, save
 from tests.support.graphql import Api
 from tests.support.results import LEASE, LLAMA_3_2_1B, LONG_ROWS, conclude_job, finish_jobs
@@ -19,6 +22,8 @@ from tests.support.servers import InProcessServer
 from tests.support.ws import WsClient
 from trainpack.database import unit_of_work
 from workflow import jobs
+from workflow.core.hardware import DEFAULT_CATALOGUE, flavour_to_json
+from workflow.events import utcnow
 from workflow.facts import ModelFacts
 from workflow.job_inputs import JobKind
 
@@ -90,6 +95,18 @@ def _jobs(view: dict[str, Any], kind: str = "ESTIMATE_COST") -> list[dict[str, A
     return [edge["node"] for edge in view["jobs"]["edges"] if edge["node"]["kind"] == kind]
 
 
+async def _estimate_events(api: Api, package_id: str) -> list[dict[str, Any]]:
+    """The package's ESTIMATE_CHANGED events, once listed (the log lists an event only once no older
+    transaction is still running, which a busy database may hold back for a moment)."""
+    for _ in range(50):
+        events = [edge["node"] for edge in (await _view(api, package_id))["events"]["edges"]]
+        changed = [event for event in events if event["type"] == "ESTIMATE_CHANGED"]
+        if changed:
+            return changed
+        await asyncio.sleep(0.1)
+    raise AssertionError("no ESTIMATE_CHANGED event was listed")
+
+
 def _deploy(view: dict[str, Any]) -> dict[str, Any]:
     step: dict[str, Any] = view["draft"]["steps"][3]
     return step
@@ -117,8 +134,8 @@ async def test_the_estimate_follows_the_inputs_and_step_4_names_memory_and_cost(
     peak = next(line for line in estimate["flavours"] if line["name"] == "a10g-small")["peakMemoryGiB"]
     assert f"{peak:.1f} GiB" in errors["HARDWARE_TOO_SMALL"] and "22.5 GiB" in errors["HARDWARE_TOO_SMALL"]
     assert "$0.05" in errors["BUDGET_EXCEEDED"]
-    changed = [edge["node"] for edge in view["events"]["edges"] if edge["node"]["type"] == "ESTIMATE_CHANGED"]
-    assert [event["payload"]["inputsHash"] for event in changed][-1] == estimate["inputsHash"]
+    changed = await _estimate_events(api, package_id)
+    assert changed[-1]["payload"]["inputsHash"] == estimate["inputsHash"]
 
     # The chosen flavour that fits, with a cap above the cost: no error, no pending fit or budget.
     fixed = await save(
@@ -292,3 +309,26 @@ async def test_a_new_estimate_is_streamed_to_the_packages_subscribers(api: Api, 
         "recommended": "l40sx1",
         "errorCode": None,
     }
+
+
+async def test_the_estimate_sizes_the_run_on_the_catalogue_in_use(api: Api) -> None:
+    assert api.database_url is not None
+    a100 = DEFAULT_CATALOGUE.by_name()["a100-large"]
+    h200 = dataclasses.replace(a100, name="h200x1", pretty_name="1x Nvidia H200", usd_per_hour=5.0)
+    flavours = [flavour_to_json(flavour) for flavour in (*DEFAULT_CATALOGUE.flavours, h200)]
+    async with unit_of_work(api.database_url) as uow:
+        await uow.hardware.replace(
+            source="test", endpoint="http://hub.test", fetched_at=utcnow(), flavours=flavours, notes=()
+        )
+    try:
+        deploy = {**STEPS["deploy"], "space": {**STEPS["deploy"]["space"], "hardware": "h200x1"}, "budgetUsd": None}
+        package_id, _ = await create_package(api, steps={**STEPS, "deploy": deploy})
+        await finish_jobs(api.database_url, _uuid(package_id), dataset=LONG_ROWS)
+        view = await _view(api, package_id)
+        lines = {line["name"]: line for line in view["draft"]["estimate"]["flavours"]}
+        assert lines["h200x1"]["fits"] and lines["h200x1"]["usd"] > lines["a100-large"]["usd"]
+        assert _deploy(view)["errors"] == []
+        assert "CHEAPER_HARDWARE_FITS" in [warning["code"] for warning in _deploy(view)["warnings"]]
+    finally:
+        async with unit_of_work(api.database_url) as uow:
+            await uow.session.execute(delete(HardwareCatalogue))

@@ -104,6 +104,10 @@ async def _until(
         await asyncio.sleep(0.2)
 
 
+def _changes(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [edge["node"] for edge in view["events"]["edges"] if edge["node"]["type"] == "ESTIMATE_CHANGED"]
+
+
 def _estimated(view: dict[str, Any]) -> bool:
     estimate = view["draft"]["estimate"]
     return estimate is not None and estimate["tokens"] is not None
@@ -157,8 +161,8 @@ async def test_step_4_fits_costs_and_completes_only_once_the_estimate_is_in(stac
             assert {"weights", "activations", "utilisation", "billing"} <= {a["key"] for a in estimate["assumptions"]}
             estimates = [edge["node"] for edge in view["jobs"]["edges"] if edge["node"]["kind"] == "ESTIMATE_COST"]
             assert "SUCCEEDED" in {job["status"] for job in estimates}
-            changed = [e["node"] for e in view["events"]["edges"] if e["node"]["type"] == "ESTIMATE_CHANGED"]
-            assert changed and changed[-1]["payload"]["inputsHash"] == estimate["inputsHash"]
+            listed = await _until(api, package_id, lambda v: bool(_changes(v)), timeout=10)  # the log's horizon
+            assert _changes(listed)[-1]["payload"]["inputsHash"] == estimate["inputsHash"]
 
             # Too small and over budget, each naming both numbers.
             errors = {error["code"]: error["message"] for error in _step(view, "DEPLOY")["errors"]}

@@ -14,8 +14,9 @@ from typing import Any
 from db.models import Job
 from db.uow import UnitOfWork
 from trainpack.database import unit_of_work
-from workflow import jobs
+from workflow import catalogue, jobs
 from workflow.core.architecture import architecture_from_config
+from workflow.core.hardware import Catalogue
 from workflow.estimates import EstimateProblem, compute, result_json
 from workflow.events import utcnow
 from workflow.fact_store import dataset_facts_to_json, model_facts_to_json
@@ -97,20 +98,21 @@ async def conclude_job(
     uow: UnitOfWork, job: Job, *, model: ModelFacts = LLAMA_3_2_1B, dataset: DatasetFacts = ALPACA
 ) -> None:
     """End a claimed job with the result a worker would reach (a coded failure where it would fail)."""
+    in_use = (await catalogue.current(uow.hardware)).catalogue  # as the worker sizes it
     try:
-        facts = _facts(job, model, dataset)
+        facts = _facts(job, model, dataset, in_use)
     except EstimateProblem as problem:
         await jobs.conclude(uow, jobs.Ending.failed(job, problem.code, problem.message), failure_is_fact=True)
         return
     await jobs.conclude(uow, jobs.Ending.succeeded(job, facts["facts"]), facts=facts)
 
 
-def _facts(job: Job, model: ModelFacts, dataset: DatasetFacts) -> dict[str, Any]:
+def _facts(job: Job, model: ModelFacts, dataset: DatasetFacts, in_use: Catalogue) -> dict[str, Any]:
     kind = JobKind(job.kind)
     if kind is JobKind.RESOLVE_MODEL:
         return {"facts": model_facts_to_json(model)}
     if kind is JobKind.PROFILE_DATASET:
         return {"facts": dataset_facts_to_json(dataset)}
     if kind is JobKind.ESTIMATE_COST:
-        return {"facts": result_json(compute(job.input), job.input_key, utcnow().isoformat())}
+        return {"facts": result_json(compute(job.input, in_use), job.input_key, utcnow().isoformat())}
     return {"facts": {}}

@@ -75,10 +75,15 @@ def _fit(hardware: str, facts: Facts) -> Iterator[Issue]:
         return
     line = estimate.flavours.get(hardware) if estimate is not None else None
     if estimate is None or line is None:
+        later = (
+            "once the cost estimate is ready."
+            if estimate is None
+            else "by a new estimate: the catalogue gained it after this one (start an ESTIMATE_COST job)."
+        )
         yield Issue(
             "deploy.space.hardware",
             IssueCode.HARDWARE_FIT_PENDING,
-            "Whether the model fits this hardware is checked once the cost estimate is ready.",
+            f"Whether the model fits this hardware is checked {later}",
             Severity.PENDING,
         )
         return
