@@ -33,7 +33,7 @@ from workflow.events import EventBatch, EventType, status_events, utcnow
 from workflow.fact_store import facts_for
 from workflow.facts import Facts
 from workflow.issues import Issue, Severity
-from workflow.jobs import ESTIMATE_ONLY, schedule_needed
+from workflow.jobs import ESTIMATE_ONLY, refresh_stale_estimate, schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
@@ -145,6 +145,9 @@ async def save(
             kinds=ESTIMATE_ONLY,
             hardware_names=space.hardware_names,
         )
+    if Step.DEPLOY in transition.edited_steps:
+        content = transition.state.content
+        await refresh_stale_estimate(uow, actor, space.package, content, events, space.hardware_names)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {

@@ -21,6 +21,7 @@ from db.repositories.jobs import Finished, JobEnd
 from db.uow import UnitOfWork
 from workflow import fact_store, machine
 from workflow.access import Actor, Scope, worker_actor
+from workflow.core.hardware import FLAVOURS_BY_NAME
 from workflow.errors import NotFoundError, OperationRefusedError
 from workflow.estimates import estimate_request
 from workflow.events import EventBatch, EventType, status_events, utcnow
@@ -73,6 +74,32 @@ async def schedule_needed(
         await _create(uow, actor, package.id, request, events, sent=position < free)
         for position, request in enumerate(new)
     ]
+
+
+async def refresh_stale_estimate(
+    uow: UnitOfWork,
+    actor: Actor,
+    package: Package,
+    content: PackageContent,
+    events: EventBatch,
+    hardware_names: tuple[str, ...] | None,
+) -> Job | None:
+    """Re-run the estimate of the content's inputs when the chosen flavour is offered but missing
+    from it (the catalogue gained the flavour after the estimate ran): the new result replaces the
+    old one under the same inputs."""
+    space = content.deploy.space
+    chosen = space.hardware if content.deploy.target == "HF_SPACE" and space else None
+    offered = hardware_names if hardware_names is not None else tuple(FLAVOURS_BY_NAME)
+    facts = fact_store.facts_for(content, package.facts, hardware_names)
+    request = estimate_request(content, facts)
+    if chosen is None or chosen not in offered or facts.estimate is None or request is None:
+        return None
+    if chosen in facts.estimate.flavours:
+        return None
+    if request.key in await uow.jobs.unfinished_keys(package.id, JobKind.ESTIMATE_COST.value):
+        return None
+    sent = await _free_slots(uow, actor.organisation_id, 1) > 0
+    return await _create(uow, actor, package.id, request, events, sent=sent)
 
 
 def fact_store_missing(

@@ -332,3 +332,36 @@ async def test_the_estimate_sizes_the_run_on_the_catalogue_in_use(api: Api) -> N
     finally:
         async with unit_of_work(api.database_url) as uow:
             await uow.session.execute(delete(HardwareCatalogue))
+
+
+async def test_a_flavour_the_catalogue_gained_after_the_estimate_is_sized_by_a_new_one(api: Api) -> None:
+    assert api.database_url is not None
+    package_id, _ = await create_package(api, steps=STEPS)
+    await finish_jobs(api.database_url, _uuid(package_id), dataset=LONG_ROWS)
+    a100 = DEFAULT_CATALOGUE.by_name()["a100-large"]
+    h200 = dataclasses.replace(a100, name="h200x1", pretty_name="1x Nvidia H200", usd_per_hour=5.0)
+    flavours = [flavour_to_json(flavour) for flavour in (*DEFAULT_CATALOGUE.flavours, h200)]
+    async with unit_of_work(api.database_url) as uow:
+        await uow.hardware.replace(
+            source="test", endpoint="http://hub.test", fetched_at=utcnow(), flavours=flavours, notes=()
+        )
+    try:
+        view = await _view(api, package_id)
+        before = view["draft"]["estimate"]
+        assert "h200x1" not in {line["name"] for line in before["flavours"]}
+        deploy = {**STEPS["deploy"], "space": {**STEPS["deploy"]["space"], "hardware": "h200x1"}, "budgetUsd": None}
+        saved = await save(api, package_id, view["draft"]["revision"], {"deploy": deploy})
+        assert saved["__typename"] == "DraftUpdated"
+        view = await _view(api, package_id)
+        assert next(job["status"] for job in _jobs(view)) == "QUEUED"  # newest first
+        pending = [p["code"] for p in _deploy(view)["pending"]]
+        assert "HARDWARE_FIT_PENDING" in pending
+        await finish_jobs(api.database_url, _uuid(package_id), dataset=LONG_ROWS)
+        view = await _view(api, package_id)
+        after = view["draft"]["estimate"]
+        assert after["inputsHash"] == before["inputsHash"]  # the same inputs, sized anew
+        assert {line["name"]: line["fits"] for line in after["flavours"]}["h200x1"] is True
+        assert "HARDWARE_FIT_PENDING" not in [p["code"] for p in _deploy(view)["pending"]]
+    finally:
+        async with unit_of_work(api.database_url) as uow:
+            await uow.session.execute(delete(HardwareCatalogue))

@@ -78,7 +78,7 @@ def _fit(hardware: str, facts: Facts) -> Iterator[Issue]:
         later = (
             "once the cost estimate is ready."
             if estimate is None
-            else "by a new estimate: the catalogue gained it after this one (start an ESTIMATE_COST job)."
+            else "by a new estimate: the catalogue gained it after this one (started when step 4 is saved)."
         )
         yield Issue(
             "deploy.space.hardware",
