@@ -55,7 +55,7 @@ CONFIG: dict[str, Any] = {
 SPACE = {"owner": "acme", "name": "train-wide", "hardware": "a10g-small"}
 VIEW = """
 query ($id: ID!) { node(id: $id) { ... on Package {
-  jobs(first: 50) { edges { node { kind status error { code message } } } }
+  jobs(first: 50) { edges { node { kind status message error { code message } } } }
   events(first: 200) { edges { node { type payload } } }
   draft { revision
     estimate { peakMemoryGiB recommended tokens inputsHash computedAt
@@ -202,8 +202,12 @@ async def test_step_4_fits_costs_and_completes_only_once_the_estimate_is_in(stac
         assert [issue["code"] for issue in refused["pending"]] == ["BUDGET_CHECK_PENDING"]
 
         with worker_process(stack.env):
-            view = await _until(api, package_id, lambda v: _step(v, "DEPLOY")["status"] == "COMPLETE")
-        assert _estimated(view) and not _step(view, "DEPLOY")["awaitingCompletion"]
+            await _until(api, package_id, lambda v: _step(v, "DEPLOY")["status"] == "COMPLETE")
+        # Read again: one request reads the package (its facts) and the draft a moment apart, and the
+        # estimate's commit may fall between them.
+        view = await _view(api, package_id)
+        assert _estimated(view), json.dumps({"jobs": view["jobs"], "estimate": view["draft"]["estimate"]})
+        assert not _step(view, "DEPLOY")["awaitingCompletion"]
         assert view["draft"]["revision"] == waiting["revision"]  # the result is no write of the user's
         published = await _publish(api, package_id, view["draft"]["revision"])
         assert published["__typename"] == "VersionPublished", published
