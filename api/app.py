@@ -27,6 +27,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.context import Context, Services
+from api.downloads import bundle_download
 from api.graphiql.page import ASSETS_PATH, assets_app, page_response
 from api.graphql_http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, is_request_error, response_media_type
 from api.http_limits import (
@@ -46,6 +47,7 @@ from db.repositories.tokens import active_token
 from trainpack.settings import Settings
 from workflow.access import hash_token
 from workflow.catalogue import HardwareSource
+from workflow.sealing import SecretBox
 from workflow.tokens import actor_of
 
 log = structlog.get_logger(__name__)
@@ -214,6 +216,7 @@ def create_app(
         make_sessionmaker(engine),
         make_sessionmaker(read_engine),
         read_engine,
+        secret_box=SecretBox.from_setting(settings.secret_key),
         hardware_source=hardware_source,
     )
     head = migration_head()
@@ -265,6 +268,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", partial(metrics_endpoint, services)),
+        Route("/bundles/{name}", partial(bundle_download, services), methods=["GET", "HEAD"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]

@@ -19,6 +19,7 @@ from db.uow import UnitOfWork
 from trainpack.settings import Settings
 from workflow.access import Actor, Scope
 from workflow.catalogue import HardwareSource
+from workflow.sealing import SecretBox
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Services:
     read_sessionmaker: async_sessionmaker[AsyncSession]
     read_engine: AsyncEngine
     hub: EventHub | None = None
+    secret_box: SecretBox | None = None
     hardware_source: HardwareSource | None = None
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from api.steps.inputs import StepsInput
 from api.types.common import SaveTrigger, StepName
 from api.types.jobs import JobKind
 from workflow.drafts import SaveTrigger as DomainSaveTrigger
+
+JSON_STEPS_DEPRECATED = (
+    "Use the typed, merging field (`patch` on saveDraft, `content` on createPackage); "
+    "this JSON form replaces each named step whole and will be removed."
+)
 
 
 @strawberry.input(description="Filters of the package listing; omitted means either.")
@@ -21,14 +27,26 @@ class PackageFilterInput:
 class CreatePackageInput:
     name: str | None = strawberry.field(default=None, description="Omit to follow the selections automatically.")
     description: str | None = None
-    steps: JSON | None = strawberry.field(default=None, description="Initial step data, keyed by step name.")
+    content: StepsInput | None = strawberry.field(default=None, description="Initial step data (typed).")
+    steps: JSON | None = strawberry.field(
+        default=None,
+        description="Initial step data as JSON, keyed by step name.",
+        deprecation_reason=JSON_STEPS_DEPRECATED,
+    )
 
 
 @strawberry.input(description="Partial step data to store in the draft; refused only if malformed.")
 class SaveDraftInput:
     id: strawberry.ID = strawberry.field(description="A package (its draft, opened if needed) or a draft version.")
     expected_revision: int
-    steps: JSON = strawberry.field(description='Step blocks to replace, e.g. {"config": {"epochs": 3}}.')
+    patch: StepsInput | None = strawberry.field(
+        default=None, description="The fields to change, merged into the draft, e.g. `{config: {epochs: 3}}`."
+    )
+    steps: JSON | None = strawberry.field(
+        default=None,
+        description='Step blocks to replace whole, as JSON, e.g. {"config": {"epochs": 3}}.',
+        deprecation_reason=JSON_STEPS_DEPRECATED,
+    )
     trigger: SaveTrigger = DomainSaveTrigger.MANUAL  # type: ignore[valid-type]
     idempotency_key: str | None = strawberry.field(default=None, description="Retries with it get the first answer.")
     config_preset: str | None = strawberry.field(default=None, description="Fill step 2 from a named preset first.")
@@ -103,3 +121,19 @@ class TrainingEstimateInput:
     tokens: float | None = strawberry.field(
         default=None, description="Tokens of the whole run, epochs included (default: from the profiled datasets)."
     )
+
+
+@strawberry.input(description="Create or replace an organisation secret (needs the `admin` scope).")
+class SetSecretInput:
+    name: str = strawberry.field(description="An environment variable's name, e.g. `HF_TOKEN`.")
+    value: str = strawberry.field(description="Stored encrypted; never shown again (only its last four characters).")
+
+
+@strawberry.input(description="Delete an organisation secret (needs the `admin` scope).")
+class DeleteSecretInput:
+    name: str
+
+
+@strawberry.input(description="A published version whose FAILED build should run again.")
+class RetryBuildInput:
+    version_id: strawberry.ID

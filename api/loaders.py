@@ -23,6 +23,7 @@ from db.repositories.hardware import HardwareRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
+from workflow.job_inputs import JobKind
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -94,9 +95,14 @@ class Loaders:
             async with reading() as session:
                 return await JobRepository(session).by_ids(organisation_id, ids)
 
+        async def builds(ids: list[uuid.UUID]) -> dict[uuid.UUID, Job]:
+            async with reading() as session:
+                return await JobRepository(session).latest_of_versions(organisation_id, JobKind.BUILD_PACKAGE, ids)
+
         self.package: DataLoader[uuid.UUID, Package | None] = _batched(packages)
         self.version: DataLoader[uuid.UUID, Version | None] = _batched(versions)
         self.job: DataLoader[uuid.UUID, Job | None] = _batched(jobs)
+        self.latest_build: DataLoader[uuid.UUID, Job | None] = _batched(builds)  # by version id
 
         # Every version fetched by another loader is primed into ``version``, so a later
         # ``basedOn`` of a version already on the page costs no further query.

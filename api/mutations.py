@@ -14,23 +14,28 @@ from api.errors import attempt
 from api.ids import decode, decode_target, encode
 from api.inputs import (
     CreatePackageInput,
+    DeleteSecretInput,
     DraftInput,
     JobInput,
     PackageInput,
     PublishVersionInput,
     RenamePackageInput,
     RestoreVersionInput,
+    RetryBuildInput,
     SaveDraftInput,
+    SetSecretInput,
     StartJobInput,
     StepActionInput,
 )
+from api.steps.inputs import StepsInput, to_patch
 from api.types.common import ErrorMember, Issue
 from api.types.hardware import HardwareCatalogueRefreshed, HardwareRefreshFailed
 from api.types.jobs import DatasetFileFormat, DatasetUpload, Job
 from api.types.packages import Package
+from api.types.secrets import Secret
 from api.types.versions import Version
 from db.uow import UnitOfWork
-from workflow import catalogue, drafts, jobs, packages, uploads
+from workflow import builds, catalogue, drafts, jobs, packages, secrets, uploads
 from workflow.access import Actor, Scope
 from workflow.drafts import DraftOutcome
 from workflow.errors import OperationRefusedError, ValidationFailedError
@@ -96,9 +101,26 @@ class JobUpdated:
     job: Job
 
 
+@strawberry.type(description="The version, its pipeline queued again, and the new build job.")
+class BuildRetried:
+    version: Version
+    job: Job
+
+
 @strawberry.type(description="The stored file; put its id in a dataset source as `uploadId`.")
 class DatasetUploaded:
     upload: DatasetUpload
+
+
+@strawberry.type(description="The secret as stored now (never its value).")
+class SecretSet:
+    secret: Secret
+    created: bool = strawberry.field(description="False when an existing secret's value was replaced.")
+
+
+@strawberry.type
+class SecretDeleted:
+    name: str
 
 
 class StepAction(Protocol):
@@ -118,7 +140,10 @@ RestoreVersionResult = Annotated[DraftUpdated | ErrorMember, strawberry.union("R
 PackageResult = Annotated[PackageUpdated | ErrorMember, strawberry.union("PackageResult")]
 DeletePackageResult = Annotated[PackageDeleted | ErrorMember, strawberry.union("DeletePackageResult")]
 JobResult = Annotated[JobUpdated | ErrorMember, strawberry.union("JobResult")]
+RetryBuildResult = Annotated[BuildRetried | ErrorMember, strawberry.union("RetryBuildResult")]
 UploadDatasetResult = Annotated[DatasetUploaded | ErrorMember, strawberry.union("UploadDatasetResult")]
+SetSecretResult = Annotated[SecretSet | ErrorMember, strawberry.union("SetSecretResult")]
+DeleteSecretResult = Annotated[SecretDeleted | ErrorMember, strawberry.union("DeleteSecretResult")]
 RefreshHardwareCatalogueResult = Annotated[
     HardwareCatalogueRefreshed | HardwareRefreshFailed | ErrorMember, strawberry.union("RefreshHardwareCatalogueResult")
 ]
@@ -135,8 +160,9 @@ class Mutation:
                     info.context.actor,
                     name=input.name,
                     description=input.description,
-                    steps=_steps(input.steps) if input.steps is not None else None,
+                    steps=_step_data(input.content, input.steps, "content"),
                     max_sources=info.context.services.settings.max_dataset_sources,
+                    merge=input.content is not None,
                 )
             return PackageCreated(package=Package.of(package), draft=Version.of(version))
 
@@ -150,12 +176,13 @@ class Mutation:
                     uow,
                     info.context.actor,
                     decode_target(input.id),
-                    _steps(input.steps),
+                    _step_data(input.patch, input.steps, "patch") or {},
                     expected_revision=input.expected_revision,
                     trigger=input.trigger,
                     idempotency_key=input.idempotency_key,
                     config_preset=input.config_preset,
                     max_sources=info.context.services.settings.max_dataset_sources,
+                    merge=input.patch is not None,
                 )
             return DraftUpdated.of(outcome)
 
@@ -250,6 +277,16 @@ class Mutation:
 
         return await attempt(run(), subject=input.package_id)
 
+    @strawberry.mutation(description="Build a published version again after its build FAILED (publish scope).")
+    async def retry_build(self, info: Info, input: RetryBuildInput) -> RetryBuildResult:
+        async def run() -> BuildRetried:
+            _, version_id = decode(input.version_id, "Version")
+            async with info.context.uow() as uow:
+                version, job = await builds.retry(uow, info.context.actor, version_id)
+            return BuildRetried(version=Version.of(version), job=Job.of(job))
+
+        return await attempt(run(), subject=input.version_id)
+
     @strawberry.mutation(description="Cancel a job: a queued one at once, a running one at its next report.")
     async def cancel_job(self, info: Info, input: JobInput) -> JobResult:
         async def run() -> JobUpdated:
@@ -279,6 +316,26 @@ class Mutation:
                     max_bytes=limit,
                 )
             return DatasetUploaded(upload=DatasetUpload.of(upload))
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Create or replace an organisation secret (the `admin` scope).")
+    async def set_secret(self, info: Info, input: SetSecretInput) -> SetSecretResult:
+        async def run() -> SecretSet:
+            async with info.context.uow() as uow:
+                secret, created = await secrets.set_secret(
+                    uow, info.context.actor, info.context.services.secret_box, input.name, input.value
+                )
+            return SecretSet(secret=Secret.of(secret), created=created)
+
+        return await attempt(run())
+
+    @strawberry.mutation(description="Delete an organisation secret (the `admin` scope).")
+    async def delete_secret(self, info: Info, input: DeleteSecretInput) -> DeleteSecretResult:
+        async def run() -> SecretDeleted:
+            async with info.context.uow() as uow:
+                name = await secrets.delete_secret(uow, info.context.actor, input.name)
+            return SecretDeleted(name=name)
 
         return await attempt(run())
 
@@ -362,8 +419,19 @@ async def read_limited(file: FileUpload, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _steps(raw: object) -> dict[str, object]:
-    """The ``steps`` JSON must be an object keyed by step name."""
+def _step_data(typed: StepsInput | None, raw: object, typed_name: str) -> dict[str, object] | None:
+    """The step data of a write: the typed input as a merge patch, or the deprecated JSON form.
+
+    The JSON form must be an object keyed by step name; sending both forms is refused.
+    """
+    if typed is not None:
+        if raw is not None:
+            message = f"Send either `{typed_name}` or the deprecated `steps`, not both."
+            raise ValidationFailedError([DomainIssue("steps", IssueCode.CONFLICTING_FIELDS, message)])
+        patch: dict[str, object] = to_patch(typed)
+        return patch
+    if raw is None:
+        return None
     if not isinstance(raw, dict):
         raise ValidationFailedError([DomainIssue("steps", IssueCode.INVALID_TYPE, "Must be an object keyed by step.")])
     return raw

@@ -18,10 +18,12 @@ from api.types.estimates import TrainingEstimate
 from api.types.hardware import HardwareCatalogue
 from api.types.jobs import Job, JobStatus, job_connection
 from api.types.packages import Event, Package, organisation_events
+from api.types.secrets import Secret
 from api.types.versions import Version
 from api.types.viewer import ConfigPreset, Organisation, Viewer, config_presets
 from db.repositories.hardware import HardwareRepository
 from db.repositories.packages import PackageFilter, PackageRepository
+from db.repositories.secrets import SecretRepository
 from workflow import catalogue
 from workflow.errors import DomainError, NotFoundError
 from workflow.estimates import WhatIf, what_if
@@ -130,6 +132,13 @@ class Query:
         status: list[JobStatus] | None = None,  # type: ignore[valid-type]
     ) -> relay.Connection[Job]:
         return await job_connection(info, package_row_id=None, statuses=status, first=first, after=after)
+
+    @strawberry.field(description="Your organisation's secrets by name: never their values.")
+    async def secrets(self, info: Info) -> list[Secret]:
+        actor = info.context.reader()
+        async with info.context.reading() as session:
+            rows = await SecretRepository(session).listing(actor.organisation_id)
+        return [Secret.of(row) for row in rows]
 
     @strawberry.field(
         description="Memory, time and cost of unsaved what-if values on every flavour (the wizard asks as the user "

@@ -27,6 +27,7 @@ from api.metrics import OperationLabel, record_errors
 from api.mutations import Mutation
 from api.queries import Query
 from api.read_scope import ReadScopeForResults
+from api.redaction import redact
 from api.subscriptions import Subscription
 from api.types.packages import Event, Package
 from api.types.versions import Version
@@ -73,6 +74,7 @@ class TrainpackSchema(strawberry.Schema):
     """The schema, logging and counting the errors of each answer (``api.metrics.record_errors``)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        redact(errors, execution_context)
         record_errors(errors)
 
 

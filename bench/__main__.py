@@ -13,7 +13,20 @@ import time
 import traceback
 from collections.abc import Callable
 
-from bench import autosave, delivery, downloads, emission, estimate, jobs, keyset, peer, peer_live, reads, roundtrips
+from bench import (
+    autosave,
+    bundle,
+    delivery,
+    downloads,
+    emission,
+    estimate,
+    jobs,
+    keyset,
+    peer,
+    peer_live,
+    reads,
+    roundtrips,
+)
 from bench.report import table, write_json
 from bench.support import Measurement, Profile, bench_database
 
@@ -26,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[str, Profile], Measurement]] = {
     "jobs": jobs.run,
     "download": downloads.run,
     "estimate": estimate.run,
+    "bundle": bundle.run,
     "reads": reads.run,
     "peer": peer.run,
     "peer-live": peer_live.run,

@@ -203,6 +203,14 @@ class Job(Base):
             "created_at",
             postgresql_where=text("status IN ('QUEUED', 'RUNNING')"),
         ),
+        # The publish pipeline's builds, by version and (downloads) by organisation.
+        Index(
+            "ix_jobs_org_version_builds",
+            "organisation_id",
+            "version_id",
+            "created_at",
+            postgresql_where=text("kind = 'BUILD_PACKAGE'"),
+        ),
         CheckConstraint("status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')", name="status"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress"),
     )
@@ -244,6 +252,27 @@ class Upload(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = _now()
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class OrganisationSecret(Base):
+    """A named secret of an organisation (a Hub token, say), only ever stored encrypted.
+
+    ``sealed`` is a Fernet token under ``TRAINPACK_SECRET_KEY``; ``last_four`` is what clients
+    are shown of the value (nothing for a short one), as a token's prefix is.
+    """
+
+    __tablename__ = "organisation_secrets"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    last_four: Mapped[str | None] = mapped_column(String(4))
+    created_at: Mapped[datetime] = _now()
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = _now()
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class IdempotencyRecord(Base):

@@ -19,6 +19,7 @@ from db.repositories.hardware import HardwareRepository
 from db.repositories.idempotency import IdempotencyRepository
 from db.repositories.jobs import JobRepository, UploadRepository
 from db.repositories.packages import PackageRepository
+from db.repositories.secrets import SecretRepository
 from db.repositories.tokens import TokenRepository
 from db.repositories.versions import VersionRepository
 
@@ -47,6 +48,7 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
     jobs: JobRepository
     uploads: UploadRepository
+    secrets: SecretRepository
     hardware: HardwareRepository
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, job_slots: int = DEFAULT_JOB_SLOTS) -> None:
@@ -65,6 +67,7 @@ class UnitOfWork:
         self.idempotency = IdempotencyRepository(self.session)
         self.jobs = JobRepository(self.session)
         self.uploads = UploadRepository(self.session)
+        self.secrets = SecretRepository(self.session)
         self.hardware = HardwareRepository(self.session)
         return self
 

@@ -15,12 +15,14 @@ import uvicorn
 
 from trainpack import estimate_cli
 from trainpack.logging import configure_logging
+from trainpack.secret_keys import require_secret_key, secrets_app
 from trainpack.settings import Settings, load_settings, server_options
 from workflow.access import Scope
 
 app = typer.Typer(help="trainpack: build, version and deploy fine-tuning training packages.", no_args_is_help=True)
 token_app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(secrets_app, name="secrets")
 app.command("estimate")(estimate_cli.run)
 
 
@@ -46,7 +48,7 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (needs DATABASE_URL; the schema must be migrated)."""
     settings = load_settings()
-    _database_url(settings)
+    require_secret_key(settings, _database_url(settings))
     uvicorn.run(
         "trainpack.asgi:app",
         factory=True,
@@ -139,10 +141,11 @@ def worker(
     import dramatiq.cli
 
     settings = load_settings()
-    _database_url(settings)
+    url = _database_url(settings)
     if not settings.redis_url:
         typer.echo("REDIS_URL is not set: the worker needs Redis.", err=True)
         raise typer.Exit(2)
+    require_secret_key(settings, url)
     # Dramatiq's supervising process logs through this configuration too (its own would be
     # another format); each worker process configures the same on import of ``workers.app``.
     configure_logging(settings.log_level, json=settings.log_json)
@@ -200,6 +203,11 @@ async def _revoke(url: str, token_id: uuid.UUID) -> bool:
 
     async with unit_of_work(url) as uow:
         return await tokens.revoke(uow, token_id)
+
+
+def database_url() -> str:
+    """The database the commands work on (``DATABASE_URL``, else the running dev instance's)."""
+    return _database_url(load_settings())
 
 
 def main() -> None:

@@ -2,7 +2,9 @@
 
 With no ``DATABASE_URL`` it starts an embedded PostgreSQL whose data persists in the
 project-local data folder, migrates it, issues a fresh token for the ``dev``
-organisation (revoking the previous dev token), and serves GraphiQL.
+organisation (revoking the previous dev token), and serves GraphiQL. Without a
+``TRAINPACK_SECRET_KEY`` it seals secrets under a key it creates once in the data folder
+(``secret-key``, readable by its owner only) and keeps, so secrets outlive a restart.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import uvicorn
 from trainpack import migrations
 from trainpack.embedded import embedded_database
 from trainpack.logging import configure_logging
+from trainpack.secret_keys import require_secret_key
 from trainpack.settings import Settings, server_options
 from workflow.access import Scope
+from workflow.sealing import new_key
 
 DEV_ORGANISATION = "dev"
 DEV_TOKEN_NAME = "dev-launcher"
@@ -35,6 +39,28 @@ async def _fresh_dev_token(url: str) -> str:
                 await tokens.revoke(uow, token.id)
         issued = await tokens.issue(uow, DEV_ORGANISATION, DEV_TOKEN_NAME, list(Scope))
     return issued.secret
+
+
+SECRET_KEY_FILE = "secret-key"
+"""In the data folder: the dev instance's secret key, made on its first run and kept."""
+
+
+def with_dev_secret_key(settings: Settings) -> Settings:
+    """The settings with a secret key: ``TRAINPACK_SECRET_KEY`` if set, else the data folder's own."""
+    if settings.secret_key:
+        return settings
+    path = settings.data_dir / SECRET_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(new_key() + "\n")
+    key = path.read_text().strip()
+    os.environ["TRAINPACK_SECRET_KEY"] = key  # for the app the server builds from the environment
+    return settings.model_copy(update={"secret_key": key})
 
 
 INSTANCE_FILE = "dev-instance.json"
@@ -60,6 +86,7 @@ def graphiql_link(address: str, secret: str) -> str:
 
 def _serve(settings: Settings, url: str, port: int) -> None:
     migrations.upgrade(url)
+    require_secret_key(settings, url)
     secret = asyncio.run(_fresh_dev_token(url))
     os.environ["DATABASE_URL"] = url
     instance = settings.data_dir / INSTANCE_FILE
@@ -92,6 +119,7 @@ def _serve(settings: Settings, url: str, port: int) -> None:
 def run_dev(settings: Settings, *, port: int | None = None) -> None:
     """Start everything and serve until interrupted."""
     configure_logging(settings.log_level, json=False)
+    settings = with_dev_secret_key(settings)
     chosen_port = port or settings.port
     if settings.database_url:
         _serve(settings, settings.database_url, chosen_port)

@@ -61,8 +61,22 @@ class Settings(BaseSettings):
         description="The Hugging Face Hub (or a mirror speaking its API).",
     )
     hf_token: str | None = Field(default=None, validation_alias=AliasChoices("HF_TOKEN", "TRAINPACK_HF_TOKEN"))
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description=(
+            "Fernet key(s) sealing organisation secrets at rest (`trainpack secrets generate-key`); several,"
+            " comma-separated: the first encrypts, all decrypt. A serving process with stored secrets"
+            " refuses to start without the key that opens them."
+        ),
+    )
     model_cache_dir: Path = Field(default=Path(".data/models"), description="Where downloaded models are kept.")
     dataset_cache_dir: Path = Field(default=Path(".data/datasets"), description="Where Hub dataset files are kept.")
+    bundle_dir: Path | None = Field(
+        default=None,
+        description="Where built package bundles are kept, named by their sha256 (API and workers share"
+        " it); unset means `bundles` under the data folder.",
+    )
     local_roots: list[Path] = Field(
         default=[Path(".data/local")],
         description=(
@@ -127,6 +141,11 @@ class Settings(BaseSettings):
     profile_max_rows: int = Field(
         default=10_000_000, description="Most rows one dataset profile reads; more fail with DATASET_TOO_LARGE."
     )
+
+    @property
+    def bundle_folder(self) -> Path:
+        """The bundle store's folder: ``bundle_dir``, else ``bundles`` under the data folder."""
+        return self.bundle_dir if self.bundle_dir is not None else self.data_dir / "bundles"
 
 
 def load_settings() -> Settings:

@@ -12,13 +12,14 @@ from typing import Literal, cast
 
 from db.models import Upload
 from workers.database import unit_of_work
+from workers.hub_tokens import hub_token
 from workers.integrations.dataset_files import Limits, profile_file
 from workers.integrations.errors import IntegrationError
 from workers.integrations.hub_datasets import fetch_hub_dataset
 from workers.integrations.local_paths import confined
 from workers.runner import JobContext, Outcome, job_actor
 from workflow.datasets import DatasetProfile
-from workflow.fact_store import dataset_facts_to_json
+from workflow.fact_store import dataset_facts_to_json, profile_extra
 from workflow.job_inputs import JobKind, local_file_format
 
 FileFormat = Literal["JSONL", "CSV", "PARQUET"]
@@ -30,6 +31,7 @@ async def _profile(context: JobContext) -> Outcome:
     settings = context.settings
     context.progress(0.05, "Fetching the data")
     limits = Limits(settings.profile_max_bytes, settings.profile_max_rows)
+    pinned: dict[str, str] = {}  # a Hub source's commit, which a bundle of the version pins
     if spec["source"] == "UPLOAD":
         upload = await _upload(context.job.organisation_id, spec["uploadId"])
         context.progress(0.2, f"Profiling {upload.filename}")
@@ -42,9 +44,10 @@ async def _profile(context: JobContext) -> Outcome:
             subset=spec.get("subset"),
             split=spec.get("split") or "train",
             endpoint=settings.hf_endpoint,
-            token=settings.hf_token,
+            token=await hub_token(context),
             cache_dir=settings.dataset_cache_dir,
         )
+        pinned["revision"] = fetched.commit_sha
         context.progress(0.5, f"Profiling {spec['repoId']} ({spec.get('split') or 'train'})")
         found = await asyncio.to_thread(
             profile_file,
@@ -56,7 +59,8 @@ async def _profile(context: JobContext) -> Outcome:
         )
     else:
         found = await asyncio.to_thread(_profile_local, spec["path"], settings.local_roots, limits, context.cancel)
-    return Outcome(result=found.to_json(), facts={"facts": dataset_facts_to_json(found.to_facts())})
+    facts = {"facts": dataset_facts_to_json(found.to_facts()), **profile_extra(found), **pinned}
+    return Outcome(result=found.to_json(), facts=facts)
 
 
 async def _upload(organisation_id: uuid.UUID, upload_id: str) -> Upload:

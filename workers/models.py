@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from workers.hub_tokens import hub_token
 from workers.integrations.downloads import download_model
 from workers.integrations.hub_models import resolve_hub_model
 from workers.integrations.local_models import resolve_local_model
@@ -23,7 +24,7 @@ async def _resolve(context: JobContext) -> Outcome:
             spec["repoId"],
             spec["revision"],
             endpoint=settings.hf_endpoint,
-            token=settings.hf_token,
+            token=await hub_token(context),
         )
     else:
         facts = await asyncio.to_thread(resolve_local_model, spec["path"], settings.local_roots)
@@ -45,7 +46,7 @@ async def _download(context: JobContext) -> Outcome:
         spec["repoId"],
         spec["revision"],
         endpoint=settings.hf_endpoint,
-        token=settings.hf_token,
+        token=await hub_token(context),
         cache_dir=settings.model_cache_dir,
         allow_patterns=spec.get("allowPatterns"),
         ignore_patterns=spec.get("ignorePatterns"),

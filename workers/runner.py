@@ -24,12 +24,13 @@ from dramatiq.common import compute_backoff
 
 from db.errors import unstorable
 from db.models import Job
+from db.uow import UnitOfWork
 from kit.metrics import JOB_SECONDS, JOBS_FINISHED
 from trainpack.settings import Settings
 from workers.coalescing import Coalescer
 from workers.database import job_batches, record_pools, unit_of_work, worker_settings
 from workers.integrations.errors import Cancelled, IntegrationError
-from workflow import jobs
+from workflow import builds, jobs
 from workflow.job_inputs import ACTOR_NAMES, JobKind
 
 log = structlog.get_logger(__name__)
@@ -72,6 +73,11 @@ Body = Callable[[JobContext], Coroutine[Any, Any, Outcome]]
 LEARNING_KINDS = frozenset({JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET, JobKind.ESTIMATE_COST})
 """Kinds whose outcome teaches the package something: a failure of theirs becomes a step error."""
 UNSTORABLE = "JOB_OUTCOME_UNSTORABLE"
+
+Conclude = Callable[[UnitOfWork, jobs.Ending], Awaitable[Job | None]]
+STAGE_ENDINGS: Mapping[JobKind, Conclude] = {JobKind.BUILD_PACKAGE: builds.conclude}
+"""Kinds that are a stage of something larger: their ending also records that stage (the publish
+pipeline's), in the ending's own transaction rather than a coalesced batch."""
 
 # Dramatiq's own retries are off: the runner re-queues transient failures with backoff itself,
 # counting attempts on the job row, so a retry survives a worker restart. The job time limit is
@@ -118,7 +124,7 @@ async def run_job(job_id: str, kind: JobKind, body: Body) -> None:
         verdict = _Verdict(jobs.Ending.failed(job, "JOB_ATTEMPTS_EXHAUSTED", message), failure_is_fact=learns)
     else:
         verdict = await _attempt(JobContext(job, settings), kind, body)
-    status = "RETRYING" if verdict is None else await _end(verdict, learns=learns)
+    status = "RETRYING" if verdict is None else await _end(verdict, learns=learns, stage=STAGE_ENDINGS.get(kind))
     JOBS_FINISHED.labels(kind.value, status).inc()
     JOB_SECONDS.labels(kind.value, status).observe(time.monotonic() - started)
     record_pools()
@@ -176,7 +182,7 @@ async def _failed(context: JobContext, kind: JobKind, error: IntegrationError) -
     return _Verdict(jobs.Ending.failed(job, error.code, error.message), failure_is_fact=kind in LEARNING_KINDS)
 
 
-async def _end(verdict: _Verdict, *, learns: bool) -> str:
+async def _end(verdict: _Verdict, *, learns: bool, stage: Conclude | None = None) -> str:
     """Record the outcome: with what it taught in a transaction of its own, else coalesced with
     others; the status it ended with.
 
@@ -186,7 +192,10 @@ async def _end(verdict: _Verdict, *, learns: bool) -> str:
     """
     ending = verdict.ending
     try:
-        if jobs.teaches(ending, verdict.facts, verdict.failure_is_fact):
+        if stage is not None:
+            async with unit_of_work() as uow:
+                await stage(uow, ending)
+        elif jobs.teaches(ending, verdict.facts, verdict.failure_is_fact):
             async with unit_of_work() as uow:
                 await jobs.conclude(uow, ending, facts=verdict.facts, failure_is_fact=verdict.failure_is_fact)
         else:
@@ -197,7 +206,8 @@ async def _end(verdict: _Verdict, *, learns: bool) -> str:
         log.warning("job outcome could not be stored", job_id=str(ending.job_id), error=type(error).__name__)
         message = "The job's result holds values the database cannot store; the job ended without it."
         failed = ending.failed_instead(UNSTORABLE, message)
-        return await _end(_Verdict(failed, failure_is_fact=learns or verdict.failure_is_fact), learns=learns)
+        retried = _Verdict(failed, failure_is_fact=learns or verdict.failure_is_fact)
+        return await _end(retried, learns=learns, stage=stage)
     return ending.status.value
 
 

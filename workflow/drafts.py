@@ -18,7 +18,7 @@ from typing import Any
 
 from db.models import Package, Version
 from db.uow import UnitOfWork
-from workflow import machine
+from workflow import builds, machine
 from workflow.access import Actor, Scope
 from workflow.errors import (
     DraftExistsError,
@@ -35,8 +35,10 @@ from workflow.facts import Facts
 from workflow.issues import Issue, Severity
 from workflow.jobs import ESTIMATE_ONLY, refresh_stale_estimate, schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
+from workflow.patches import merged_blocks
 from workflow.presets import apply_preset
 from workflow.records import mark_saved, state_of, write_state
+from workflow.secrets import forget_access_failures_on_token_change, secret_names_for, with_secret_names
 from workflow.steps import MAX_DATASET_SOURCES, Block, ConfigStepData, PackageContent, Step, parse_patch
 from workflow.targets import PackageRef, Target, VersionRef
 from workflow.text import require_length, require_storable
@@ -85,15 +87,26 @@ async def save(
     idempotency_key: str | None = None,
     config_preset: str | None = None,
     max_sources: int = MAX_DATASET_SOURCES,
+    merge: bool = False,
 ) -> DraftOutcome:
-    """Store partial step data; edited steps reopen and later complete steps re-validate."""
+    """Store partial step data; edited steps reopen and later complete steps re-validate.
+
+    With ``merge`` the step data is a merge patch (``workflow.patches``): omitted fields stay as
+    stored, ``None`` clears. Without it each named block is replaced whole (the JSON form).
+    """
     actor.require(Scope.WRITE)
     require_storable(idempotencyKey=idempotency_key, configPreset=config_preset)
     require_length("idempotencyKey", idempotency_key, IDEMPOTENCY_KEY_LENGTH)
-    blocks: dict[Step, Block] = parse_patch(steps, max_sources=max_sources)
-    if config_preset is not None:
-        overrides = blocks.get(Step.CONFIG)
-        blocks[Step.CONFIG] = apply_preset(config_preset, overrides if isinstance(overrides, ConfigStepData) else None)
+    blocks: dict[Step, Block] = {}
+    if merge:
+        # Shape errors of the patch itself are refused before any lock is taken.
+        merged_blocks(PackageContent(), steps, config_preset=config_preset, max_sources=max_sources)
+    else:
+        blocks = parse_patch(steps, max_sources=max_sources)
+        if config_preset is not None:
+            overrides = blocks.get(Step.CONFIG)
+            config = overrides if isinstance(overrides, ConfigStepData) else None
+            blocks[Step.CONFIG] = apply_preset(config_preset, config)
     request_hash = _fingerprint(
         {
             "target": repr(target),
@@ -101,6 +114,7 @@ async def save(
             "trigger": trigger.value,
             "expected": expected_revision,
             "preset": config_preset,
+            **({"merge": True} if merge else {}),
         }
     )
     space = await _lock(uow, actor, target)
@@ -110,7 +124,11 @@ async def save(
         if replay is not None:
             return replay
     _check_revision(space, expected_revision)
-    transition = machine.save(space.state, blocks, _facts_after(space, blocks))
+    if merge:
+        content = space.state.content
+        blocks = merged_blocks(content, steps, config_preset=config_preset, max_sources=max_sources)
+    token_changed = await forget_access_failures_on_token_change(uow, space.package, space.state.content, blocks)
+    transition = machine.save(space.state, blocks, await _facts_after(uow, space, blocks))
     if not transition.changed:
         version = space.draft or space.source
         assert version is not None
@@ -131,7 +149,7 @@ async def save(
         steps=[step.value for step in transition.edited_steps],
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
-    if Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
+    if token_changed or Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
         await schedule_needed(
             uow, actor, space.package, transition.state.content, events, hardware_names=space.hardware_names
         )
@@ -171,7 +189,7 @@ async def complete_step(
     actor.require(Scope.WRITE)
     space = await _open_for_write(uow, actor, target, expected_revision)
     now = utcnow()
-    transition = machine.complete(space.state, step, _facts(space), now)
+    transition = machine.complete(space.state, step, await _facts(uow, space), now)
     events = EventBatch(actor)
     version = _write(space, transition.state, actor, events, now)
     status_events(events, space.package.id, version.id, version.revision, transition)
@@ -213,7 +231,7 @@ async def publish(
     if space.draft is None:
         raise NothingToPublishError("NO_DRAFT", "The package has no draft; edit it to open one.")
     latest = space.source
-    state = machine.publish(space.state, _facts(space), latest.content_hash if latest else None)
+    state = machine.publish(space.state, await _facts(uow, space), latest.content_hash if latest else None)
     now = utcnow()
     version = space.draft
     write_state(version, state)
@@ -230,7 +248,14 @@ async def publish(
         contentHash=version.content_hash,
         changelog=version.changelog,
     )
+    await _start_pipeline(uow, actor, space, events)
     return await _finish(uow, space, state, events, now)
+
+
+async def _start_pipeline(uow: UnitOfWork, actor: Actor, space: _Workspace, events: EventBatch) -> None:
+    """The publish pipeline's hook: the version being published gets its first build, in this transaction."""
+    assert space.draft is not None
+    await builds.start(uow, actor, space.package.id, space.draft, space.package.name, events)
 
 
 async def discard(uow: UnitOfWork, actor: Actor, target: Target, *, expected_revision: int) -> Package:
@@ -331,17 +356,20 @@ async def _lock(uow: UnitOfWork, actor: Actor, target: Target, *, open_draft: bo
     return _Workspace(locked.package, None, source, state, hardware_names=hardware)
 
 
-def _facts(space: _Workspace) -> Facts:
-    """The workers' facts that apply to the draft's current content."""
-    return facts_for(space.state.content, space.package.facts, space.hardware_names)
+async def _facts(uow: UnitOfWork, space: _Workspace) -> Facts:
+    """The workers' facts (and the organisation's secret names) that apply to the draft's current content."""
+    content = space.state.content
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
-def _facts_after(space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
+async def _facts_after(uow: UnitOfWork, space: _Workspace, blocks: Mapping[Step, Block]) -> Facts:
     """The facts that apply to the content as it will be once ``blocks`` are stored."""
     content = space.state.content
     for step, block in blocks.items():
         content = content.with_block(step, block)
-    return facts_for(content, space.package.facts, space.hardware_names)
+    names = await secret_names_for(uow, space.package.organisation_id, content)
+    return with_secret_names(facts_for(content, space.package.facts, space.hardware_names), names)
 
 
 def _check_revision(space: _Workspace, expected_revision: int) -> None:

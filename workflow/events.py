@@ -29,6 +29,9 @@ class EventType(StrEnum):
     JOB_PROGRESS = "JOB_PROGRESS"
     JOB_FINISHED = "JOB_FINISHED"
     ESTIMATE_CHANGED = "ESTIMATE_CHANGED"
+    SECRET_SET = "SECRET_SET"
+    SECRET_DELETED = "SECRET_DELETED"
+    PIPELINE_CHANGED = "PIPELINE_CHANGED"
 
 
 class EventBatch:
@@ -44,6 +47,18 @@ class EventBatch:
             {
                 "organisation_id": self._actor.organisation_id,
                 "package_id": package_id,
+                "type": event_type.value,
+                "payload": payload,
+                "actor": self._actor.label,
+            }
+        )
+
+    def add_organisation(self, event_type: EventType, **payload: Any) -> None:
+        """Record one event about the organisation itself (no package), e.g. a secret set."""
+        self.rows.append(
+            {
+                "organisation_id": self._actor.organisation_id,
+                "package_id": None,
                 "type": event_type.value,
                 "payload": payload,
                 "actor": self._actor.label,

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from workflow.core.architecture import Architecture
+from workflow.datasets import DatasetProfile
 from workflow.estimates import estimate_facts_from_json, estimate_request
 from workflow.facts import DataProblem, DatasetFacts, Facts, Failure, ModelFacts
 from workflow.job_inputs import JobKind, dataset_input, input_key, model_input, wanted
@@ -206,6 +207,28 @@ def dataset_facts_from_json(raw: Mapping[str, Any]) -> DatasetFacts:
         token_p95=raw.get("tokenP95"),
         token_max=raw.get("tokenMax"),
     )
+
+
+def profile_extra(profile: DatasetProfile) -> dict[str, Any]:
+    """What a dataset's stored result keeps of its profile beyond the rules' facts: the sample rows
+    and the per-row token statistics, shown with the step (the full profile stays the job's result)."""
+    return {"profile": {"sample": [dict(row) for row in profile.sample], "rowTokens": _tokens(profile)}}
+
+
+def kept_profiles(content: PackageContent, stored: Mapping[str, Any]) -> dict[int, Mapping[str, Any]]:
+    """The kept part of each current source's profile, by source index (results stored before it
+    was kept, and sources not profiled yet, have none)."""
+    found: dict[int, Mapping[str, Any]] = {}
+    for index, source in enumerate(content.dataset.sources or []):
+        chosen = dataset_input(source)
+        entry = stored.get("dataset", {}).get(input_key(JobKind.PROFILE_DATASET, chosen)) if chosen else None
+        if entry is not None and entry.get("profile"):
+            found[index] = entry["profile"]
+    return found
+
+
+def _tokens(profile: DatasetProfile) -> dict[str, Any] | None:
+    return dict(profile.row_tokens.to_json()) if profile.row_tokens else None
 
 
 def _failure(entry: Mapping[str, Any]) -> Failure | None:

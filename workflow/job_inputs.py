@@ -25,6 +25,7 @@ class JobKind(StrEnum):
     DOWNLOAD_MODEL = "DOWNLOAD_MODEL"
     PROFILE_DATASET = "PROFILE_DATASET"
     ESTIMATE_COST = "ESTIMATE_COST"
+    BUILD_PACKAGE = "BUILD_PACKAGE"
 
 
 class JobStatus(StrEnum):
@@ -44,6 +45,7 @@ ACTOR_NAMES: Mapping[JobKind, str] = {
     JobKind.DOWNLOAD_MODEL: "model.download",
     JobKind.PROFILE_DATASET: "dataset.profile",
     JobKind.ESTIMATE_COST: "estimate.compute",
+    JobKind.BUILD_PACKAGE: "package.build",
 }
 
 FAMILIES: Mapping[JobKind, str] = {
@@ -51,6 +53,7 @@ FAMILIES: Mapping[JobKind, str] = {
     JobKind.DOWNLOAD_MODEL: "model",
     JobKind.PROFILE_DATASET: "dataset",
     JobKind.ESTIMATE_COST: "estimate",
+    JobKind.BUILD_PACKAGE: "bundle",
 }
 """The fact family a kind's results are stored under (the key's prefix)."""
 

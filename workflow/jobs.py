@@ -9,6 +9,7 @@ draft against it.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from db.models import Job, Package
 from db.repositories.job_batches import JobBatches, JobEventSpec
 from db.repositories.jobs import Finished, JobEnd
 from db.uow import UnitOfWork
-from workflow import fact_store, machine
+from workflow import fact_store, machine, pipeline_events
 from workflow.access import Actor, Scope, worker_actor
 from workflow.core.hardware import FLAVOURS_BY_NAME
 from workflow.errors import NotFoundError, OperationRefusedError
@@ -141,6 +142,10 @@ async def start(
 ) -> Job:
     """Start a job on the package's current content (the draft, else the latest published version)."""
     actor.require(Scope.WRITE)
+    if kind is JobKind.BUILD_PACKAGE:
+        raise OperationRefusedError(
+            "JOB_KIND_NOT_STARTABLE", "A build starts when a version is published; retry a failed one with retryBuild."
+        )
     locked = await uow.packages.lock_with_draft(actor.organisation_id, package_id)
     if locked is None:
         raise NotFoundError(str(package_id))
@@ -181,6 +186,21 @@ async def start(
     return job
 
 
+async def create(
+    uow: UnitOfWork,
+    actor: Actor,
+    package_id: uuid.UUID,
+    request: JobRequest,
+    events: EventBatch,
+    *,
+    version_id: uuid.UUID,
+) -> Job:
+    """Create one job on a version for another use case (publishing starts a build), in its unit of
+    work: sent after commit when the organisation has a free slot, else waiting for one."""
+    sent = await _free_slots(uow, actor.organisation_id, 1) > 0
+    return await _create(uow, actor, package_id, request, events, version_id=version_id, sent=sent)
+
+
 async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
     """Cancel a job: a queued one at once, a running one at its next progress report."""
     actor.require(Scope.WRITE)
@@ -192,6 +212,7 @@ async def cancel(uow: UnitOfWork, actor: Actor, job_id: uuid.UUID) -> Job:
     events = EventBatch(actor)
     if job.status == JobStatus.QUEUED:
         _finish(job, JobStatus.CANCELLED, "Cancelled before it started", events)
+        pipeline_events.record(events, job)  # a queued build's pipeline ends here too
     else:
         job.cancel_requested = True
         job.message = "Cancelling"
@@ -375,6 +396,7 @@ async def retry_later(uow: UnitOfWork, job_id: uuid.UUID, code: str, message: st
     job.error_message = message
     events = EventBatch(worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)]))
     _progress_event(job, events)
+    pipeline_events.record(events, job)  # a build waiting to retry is QUEUED again
     await uow.events.append_many(events.rows)
     uow.enqueue(job.id, job.kind, delay_ms=int(delay.total_seconds() * 1000))
     return job
@@ -405,7 +427,8 @@ async def _learn(
         return
     state = state_of(draft)
     hardware = locked.hardware_names
-    facts_now = fact_store.facts_for(state.content, stored, hardware)
+    names = await uow.secrets.names(job.organisation_id) if state.content.deploy.hub_token_secret else frozenset()
+    facts_now = dataclasses.replace(fact_store.facts_for(state.content, stored, hardware), secret_names=names)
     if JobKind(job.kind) is JobKind.ESTIMATE_COST and job.input_key == _estimate_key(state.content, facts_now):
         events.add(
             EventType.ESTIMATE_CHANGED,
@@ -542,6 +565,7 @@ __all__ = [
     "claim_batch",
     "claim_many",
     "conclude",
+    "create",
     "end_batch",
     "end_many",
     "release_many",

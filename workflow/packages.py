@@ -17,7 +17,9 @@ from workflow.facts import Facts
 from workflow.issues import Issue, IssueCode
 from workflow.jobs import schedule_needed
 from workflow.naming import auto_name, first_free, name_problem
+from workflow.patches import merged_blocks
 from workflow.records import write_state
+from workflow.secrets import secret_names_for
 from workflow.steps import MAX_DATASET_SOURCES, parse_patch
 from workflow.text import require_storable
 
@@ -30,14 +32,28 @@ async def create(
     description: str | None = None,
     steps: Mapping[str, object] | None = None,
     max_sources: int = MAX_DATASET_SOURCES,
+    merge: bool = False,
 ) -> tuple[Package, Version]:
-    """A new package with draft v1 (step 1 open), named automatically unless ``name`` is given."""
+    """A new package with draft v1 (step 1 open), named automatically unless ``name`` is given.
+
+    With ``merge`` the steps are a merge patch laid on empty blocks (``None`` fields left out).
+    """
     actor.require(Scope.WRITE)
     require_storable(name=name, description=description)
     state = machine.new_draft()
     if steps:
-        facts = Facts(hardware_names=await uow.hardware.flavour_names())  # no worker has run yet
-        state = machine.save(state, parse_patch(steps, max_sources=max_sources), facts).state
+        if merge:
+            blocks = merged_blocks(state.content, steps, max_sources=max_sources)
+        else:
+            blocks = parse_patch(steps, max_sources=max_sources)
+        content = state.content
+        for step, block in blocks.items():
+            content = content.with_block(step, block)
+        facts = Facts(  # no worker has run yet
+            hardware_names=await uow.hardware.flavour_names(),
+            secret_names=await secret_names_for(uow, actor.organisation_id, content),
+        )
+        state = machine.save(state, blocks, facts).state
         state = replace(state, revision=1)
     if name is not None:
         _check_name(name)

@@ -10,6 +10,7 @@ import strawberry
 
 from api.ids import encode
 from api.pagination import event_cursor
+from api.types.bundles import PipelineStage, PipelineStatus
 from api.types.common import SaveTrigger, StepName, StepStatus
 from api.types.jobs import JobKind, JobStatus
 from db.models import Event
@@ -18,6 +19,8 @@ from workflow.events import EventType
 from workflow.job_inputs import JobKind as DomainJobKind
 from workflow.job_inputs import JobStatus as DomainJobStatus
 from workflow.machine import StepStatus as DomainStepStatus
+from workflow.pipeline import PipelineStage as DomainPipelineStage
+from workflow.pipeline import PipelineStatus as DomainPipelineStatus
 from workflow.steps import Step
 
 
@@ -123,6 +126,41 @@ class JobEvent(PackageEvent):
     finished: bool = strawberry.field(description="True on the job's last event (SUCCEEDED, FAILED or CANCELLED).")
 
 
+@strawberry.type(
+    description="An organisation secret was set or deleted (the event names it; it never holds the value)."
+)
+class SecretChangedEvent(PackageEvent):
+    name: str
+    deleted: bool
+    created: bool = strawberry.field(description="True when a set created the secret (false: replaced or deleted).")
+
+
+@strawberry.type(description="A version's publish pipeline changed stage (queued, building, ready, failed …).")
+class PipelineEvent(PackageEvent):
+    version_id: strawberry.ID
+    job_id: strawberry.ID
+    stage: PipelineStage  # type: ignore[valid-type]
+    status: PipelineStatus  # type: ignore[valid-type]
+    error_code: str | None
+    error_message: str | None
+    attempts: int
+    finished: bool = strawberry.field(description="True when the build ended (READY, DEPLOY or FAILED).")
+
+
+def _pipeline(row: Event, payload: dict[str, Any]) -> PipelineEvent:
+    return PipelineEvent(
+        **_common(row),
+        version_id=_version(payload),
+        job_id=strawberry.ID(encode("Job", payload["jobId"])),
+        stage=DomainPipelineStage(payload["stage"]),
+        status=DomainPipelineStatus(payload["status"]),
+        error_code=payload.get("errorCode"),
+        error_message=payload.get("errorMessage"),
+        attempts=payload["attempts"],
+        finished=payload["finished"],
+    )
+
+
 def _job(row: Event, payload: dict[str, Any]) -> JobEvent:
     return JobEvent(
         **_common(row),
@@ -207,9 +245,16 @@ _BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
         recommended=p.get("recommended"),
         error_code=p.get("errorCode"),
     ),
+    EventType.SECRET_SET: lambda row, p: SecretChangedEvent(
+        **_common(row), name=p["name"], deleted=False, created=bool(p.get("created"))
+    ),
+    EventType.SECRET_DELETED: lambda row, p: SecretChangedEvent(
+        **_common(row), name=p["name"], deleted=True, created=False
+    ),
     EventType.JOB_CREATED: _job,
     EventType.JOB_PROGRESS: _job,
     EventType.JOB_FINISHED: _job,
+    EventType.PIPELINE_CHANGED: _pipeline,
 }
 
 EVENT_TYPES = (
@@ -225,6 +270,8 @@ EVENT_TYPES = (
     PackageDeletedEvent,
     JobEvent,
     EstimateChangedEvent,
+    SecretChangedEvent,
+    PipelineEvent,
 )
 
 

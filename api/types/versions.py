@@ -11,6 +11,9 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from api.loaders import CATALOGUE, load_by_node_ids
+from api.steps.outputs import VersionContent
+from api.steps.reads import version_content
+from api.types.bundles import Bundle, Pipeline
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
 from api.types.estimates import TrainingEstimate
 from db.models import Version as VersionRow
@@ -28,7 +31,10 @@ if TYPE_CHECKING:
 class StepView:
     step: StepName  # type: ignore[valid-type]
     status: StepStatus  # type: ignore[valid-type]
-    data: JSON
+    data: JSON = strawberry.field(
+        description="The step's data as stored, as JSON.",
+        deprecation_reason="Use the typed `Version.content`; this untyped form will be removed.",
+    )
     errors: list[Issue]
     warnings: list[Issue]
     summary: str | None = strawberry.field(description="One line for a collapsed step header.")
@@ -104,6 +110,10 @@ class Version(relay.Node):
             for step in STEP_ORDER
         ]
 
+    @strawberry.field(description="The step data, typed, with what the workers learnt about it.")
+    async def content(self, info: Info) -> VersionContent:
+        return await version_content(info, self.row)
+
     @strawberry.field
     def progress(self) -> Progress:
         result = machine.progress(state_of(self.row))
@@ -122,6 +132,16 @@ class Version(relay.Node):
         names = await info.context.loaders.hardware_names.load(CATALOGUE)
         entry = estimate_entry(state_of(self.row).content, package.facts, names)
         return TrainingEstimate.of(entry["facts"]) if entry is not None and "facts" in entry else None
+
+    @strawberry.field(description="The publish pipeline (null for a draft): its stage, status and error.")
+    async def pipeline(self, info: Info) -> Pipeline | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Pipeline.of(job) if job is not None else None
+
+    @strawberry.field(description="The built bundle, once the pipeline has built it (null before, or after a failure).")
+    async def bundle(self, info: Info) -> Bundle | None:
+        job = await info.context.loaders.latest_build.load(self.row.id)
+        return Bundle.of(job, str(info.context.request.base_url)) if job is not None else None
 
     @strawberry.field(description="The version this one was copied or restored from.")
     async def based_on(self, info: Info) -> Version | None:

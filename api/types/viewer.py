@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from workflow.presets import PRESETS
+from api.steps.outputs import ConfigStep
+from workflow.presets import PRESETS, apply_preset
 
 
 @strawberry.type
@@ -25,12 +26,21 @@ class ConfigPreset:
     key: str
     title: str
     description: str
-    values: strawberry.scalars.JSON
+    config: ConfigStep = strawberry.field(description="The step 2 data the preset fills in.")
+    values: strawberry.scalars.JSON = strawberry.field(
+        description="The same values as JSON.", deprecation_reason="Use the typed `config`."
+    )
 
 
 def config_presets() -> list[ConfigPreset]:
     """Every preset, in a stable order."""
     return [
-        ConfigPreset(key=p.key, title=p.title, description=p.description, values=strawberry.scalars.JSON(p.values))
+        ConfigPreset(
+            key=p.key,
+            title=p.title,
+            description=p.description,
+            config=ConfigStep.of(apply_preset(p.key, None)),
+            values=strawberry.scalars.JSON(p.values),
+        )
         for p in PRESETS.values()
     ]

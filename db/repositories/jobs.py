@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Job, Upload
@@ -174,6 +175,32 @@ class JobRepository:
         """Jobs among ``ids`` that belong to the organisation, by id."""
         rows = await self._session.scalars(select(Job).where(Job.organisation_id == organisation_id, Job.id.in_(ids)))
         return {job.id: job for job in rows}
+
+    async def latest_of_versions(
+        self, organisation_id: uuid.UUID, kind: str, version_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Job]:
+        """The newest job of ``kind`` on each of the organisation's versions among ``version_ids``."""
+        rows = await self._session.scalars(
+            select(Job)
+            .where(Job.organisation_id == organisation_id, Job.kind == kind, Job.version_id.in_(version_ids))
+            .order_by(Job.version_id, Job.created_at.desc(), Job.id.desc())
+            .ext(distinct_on(Job.version_id))
+        )
+        return {job.version_id: job for job in rows if job.version_id is not None}
+
+    async def succeeded_with_result(self, organisation_id: uuid.UUID, kind: str, key: str, value: str) -> bool:
+        """Whether one of the organisation's jobs of ``kind`` succeeded with ``result[key] == value``."""
+        found = await self._session.scalar(
+            select(Job.id)
+            .where(
+                Job.organisation_id == organisation_id,
+                Job.kind == kind,
+                Job.status == "SUCCEEDED",
+                Job.result[key].astext == value,
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def unfinished_keys(self, package_id: uuid.UUID, kind: str) -> set[str]:
         """Input keys of the package's jobs of ``kind`` that are queued or running."""

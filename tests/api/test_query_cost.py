@@ -16,24 +16,38 @@ from tests.support.flows import complete, complete_all, create_package, publish,
 from tests.support.graphql import Api
 from tests.support.servers import InProcessServer
 
-LISTING = """
+# The typed content reads the facts stored on the version's package: through the package loader.
+CONTENT = """
+fragment Content on Version { content {
+  model { repoId resolved { commit parameterCount } } config { epochs lora { r } }
+  dataset { sources { repoId profile { rows sample } } } deploy { target }
+} }
+"""
+
+LISTING = (
+    """
 query { packages(first: 100) { edges { node {
-  name draft { number revision basedOn { number } package { name } steps { step status } }
-  latestPublishedVersion { number basedOn { number } }
+  name draft { number revision basedOn { number } package { name } steps { step status } ...Content }
+  latestPublishedVersion { number basedOn { number } ...Content }
   versions(first: 3) { edges { node { number status } } }
   events(first: 5) { edges { node { type } } }
   version(number: 1) { number }
   diff(fromNumber: 1, toNumber: 2) { identical changes { path } }
 } } } }
 """
+    + CONTENT
+)
 
-HISTORY = """
+HISTORY = (
+    """
 query($id: ID!) { node(id: $id) { ... on Package {
   name draft { number } latestPublishedVersion { number }
   versions(first: 100) { edges { node { number status revision basedOn { number } package { name }
-                                         steps { step status } } } }
+                                         steps { step status } ...Content } } }
 } } }
 """
+    + CONTENT
+)
 
 
 class StatementCounter:

@@ -55,6 +55,7 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
         "event_log_horizon",
         "jobs",
         "uploads",
+        "organisation_secrets",
         "hardware_catalogue",
     }
     migrations.upgrade(empty_database)
@@ -78,3 +79,14 @@ def test_the_hardware_catalogue_migration_goes_down_and_up(empty_database: str) 
 
 def test_models_match_the_migrations(database_url: str) -> None:
     assert _run(database_url, _differences) == []
+
+
+def test_the_secrets_migration_goes_down_and_up(empty_database: str) -> None:
+    migrations.upgrade(empty_database)
+    migrations.downgrade(empty_database, "0006-1")
+    tables = _run(empty_database, _tables)
+    assert isinstance(tables, set)
+    assert "organisation_secrets" not in tables and "hardware_catalogue" not in tables
+    assert {"jobs", "packages", "organisations"} <= tables
+    migrations.upgrade(empty_database)
+    assert "organisation_secrets" in _run(empty_database, _tables)  # type: ignore[operator]

@@ -22,6 +22,8 @@ PURE_MODULES = (
     "workflow.issues",
     "workflow.errors",
     "workflow.presets",
+    "workflow.patches",
+    "workflow.fact_store",
     "workflow.facts",
     "workflow.datasets",
     "workflow.rules",
@@ -39,6 +41,7 @@ PURE_MODULES = (
     "workflow.targets",
     "workflow.access",
     "workflow.events",
+    "workflow.sealing",
     *sorted(
         ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         for path in (ROOT / "workflow" / "core").rglob("*.py")
