@@ -20,6 +20,13 @@ def to_user_error(exc: errors.DomainError, subject: str | None = None) -> common
             return common.ValidationFailed(
                 message=exc.message, code="VALIDATION_FAILED", issues=[common.Issue.of(issue) for issue in exc.issues]
             )
+        case errors.ChecksPendingError():
+            return common.ChecksPending(
+                message=exc.message,
+                code="CHECKS_PENDING",
+                pending=[common.Issue.of(issue) for issue in exc.pending],
+                failing=[common.Issue.of(issue) for issue in exc.failing],
+            )
         case errors.RevisionConflictError():
             return common.RevisionConflict(
                 message=exc.message,

@@ -104,6 +104,25 @@ class JobInput:
     id: strawberry.ID
 
 
+@strawberry.input(description="A what-if estimate of unsaved values; blanks come from the package, if one is named.")
+class TrainingEstimateInput:
+    package_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Use this package's resolved model, profiled datasets and (unless given) step 2."
+    )
+    config: JSON | None = strawberry.field(
+        default=None, description="Step 2 as typed (the saveDraft `config` block), validated by the same rules."
+    )
+    model_config: JSON | None = strawberry.field(
+        default=None, description="A model's config.json, for a model that is in no package."
+    )
+    parameters: float | None = strawberry.field(
+        default=None, description="The model's parameter count (default: from the weights, else the config)."
+    )
+    tokens: float | None = strawberry.field(
+        default=None, description="Tokens of the whole run, epochs included (default: from the profiled datasets)."
+    )
+
+
 @strawberry.input(description="Create or replace an organisation secret (needs the `admin` scope).")
 class SetSecretInput:
     name: str = strawberry.field(description="An environment variable's name, e.g. `HF_TOKEN`.")

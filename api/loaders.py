@@ -19,6 +19,7 @@ from strawberry.dataloader import DataLoader
 from api.ids import parse_uuid
 from db.models import Event, Job, Package, Version
 from db.repositories.events import EventCursor, EventRepository
+from db.repositories.hardware import HardwareRepository
 from db.repositories.jobs import JobRepository
 from db.repositories.packages import PackageRepository
 from db.repositories.versions import VersionRepository
@@ -72,6 +73,10 @@ def _paged(
         return [found.get(key, []) for key in keys]
 
     return SharedLoader(load_fn=load)
+
+
+CATALOGUE = 1
+"""The one key of ``Loaders.hardware_names``."""
 
 
 class Loaders:
@@ -137,6 +142,14 @@ class Loaders:
             return [found.get(key) for key in keys]
 
         self.version_by_number: DataLoader[tuple[uuid.UUID, int], Version | None] = SharedLoader(load_fn=by_number)
+
+        async def hardware_names(keys: Sequence[int]) -> list[tuple[str, ...] | None]:
+            async with reading() as session:
+                names = await HardwareRepository(session).flavour_names()
+            return [names for _ in keys]
+
+        # The catalogue in use (one key: ``CATALOGUE``), read once per request by the estimates it keys.
+        self.hardware_names: DataLoader[int, tuple[str, ...] | None] = SharedLoader(load_fn=hardware_names)
 
     def _primed(self, found: dict[uuid.UUID, Version]) -> dict[uuid.UUID, Version]:
         self.version.prime_many({row.id: row for row in found.values()})

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 
 from api.context import Info
-from api.ids import encode
-from api.inputs import PackageFilterInput
+from api.errors import to_user_error
+from api.ids import decode, encode
+from api.inputs import PackageFilterInput, TrainingEstimateInput
 from api.pagination import package_cursor, page_size, parse_package_cursor
+from api.types.common import NotFound, ValidationFailed
+from api.types.estimates import TrainingEstimate
 from api.types.hardware import HardwareCatalogue
 from api.types.jobs import Job, JobStatus, job_connection
 from api.types.packages import Event, Package, organisation_events
@@ -20,7 +25,15 @@ from db.repositories.hardware import HardwareRepository
 from db.repositories.packages import PackageFilter, PackageRepository
 from db.repositories.secrets import SecretRepository
 from workflow import catalogue
+from workflow.errors import DomainError, NotFoundError
+from workflow.estimates import WhatIf, what_if
+from workflow.fact_store import facts_for
+from workflow.records import state_of
 from workflow.text import text_problem
+
+TrainingEstimateResult = Annotated[
+    TrainingEstimate | ValidationFailed | NotFound, strawberry.union("TrainingEstimateResult")
+]
 
 NODE_TYPES: dict[str, type[Package] | type[Version] | type[Event] | type[Job]] = {
     "Package": Package,
@@ -126,6 +139,35 @@ class Query:
         async with info.context.reading() as session:
             rows = await SecretRepository(session).listing(actor.organisation_id)
         return [Secret.of(row) for row in rows]
+
+    @strawberry.field(
+        description="Memory, time and cost of unsaved what-if values on every flavour (the wizard asks as the user "
+        "types): the same training plan and estimator as the estimate job."
+    )
+    async def training_estimate(self, info: Info, input: TrainingEstimateInput) -> TrainingEstimateResult:
+        actor = info.context.reader()
+        asked = WhatIf(input.config, input.model_config, input.parameters, input.tokens)
+        try:
+            content, facts = None, None
+            async with info.context.reading() as session:
+                hardware = HardwareRepository(session)
+                in_use, names = await catalogue.current(hardware), await hardware.flavour_names()
+            if input.package_id is not None:
+                _, package_id = decode(input.package_id, "Package")
+                package = await info.context.loaders.package.load(package_id)
+                if package is None or package.organisation_id != actor.organisation_id:
+                    raise NotFoundError(input.package_id)
+                version = await info.context.loaders.draft.load(package_id)
+                version = version or await info.context.loaders.latest_published.load(package_id)
+                if version is not None:
+                    content = state_of(version).content
+                    facts = facts_for(content, package.facts, names)
+            found = what_if(asked, content, facts, in_use.catalogue)
+        except DomainError as error:
+            member = to_user_error(error, input.package_id)
+            assert isinstance(member, ValidationFailed | NotFound)
+            return member
+        return TrainingEstimate.of(found.to_json())
 
     @strawberry.field(
         description="The Spaces hardware flavours step 4 offers: the last reading of the Hub, else the shipped "

@@ -25,6 +25,7 @@ from bench.support import BenchError, Measurement, Profile, bearer, graphql_data
 from db.engine import make_engine, make_sessionmaker
 from db.uow import UnitOfWork
 from tests.support.content import CONFIG, VALID_STEPS
+from tests.support.results import finish_jobs
 from tests.support.servers import InProcessServer
 from workflow import drafts, packages
 from workflow.access import Actor
@@ -65,6 +66,7 @@ async def _build(database_url: str, actor: Actor, published: int) -> uuid.UUID:
                 revision = outcome.revision
             if number > published:
                 break
+            await finish_jobs(database_url, package.id)  # the workers' results (pending is not done)
             revision = await _complete_all(sessions, actor, target, revision)
             async with UnitOfWork(sessions) as uow:
                 revision = (

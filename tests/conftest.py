@@ -88,5 +88,5 @@ async def issue_token(database_url: str, scopes: list[Scope] | None = None, orga
 @pytest.fixture
 async def api(api_server: InProcessServer, database_url: str) -> AsyncIterator[Api]:
     """A GraphQL client authenticated as a brand-new organisation."""
-    async with Api(api_server.graphql_url, await issue_token(database_url)) as client:
+    async with Api(api_server.graphql_url, await issue_token(database_url), database_url=database_url) as client:
         yield client

@@ -70,7 +70,7 @@ class JobContext:
 
 Body = Callable[[JobContext], Coroutine[Any, Any, Outcome]]
 
-LEARNING_KINDS = frozenset({JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET})
+LEARNING_KINDS = frozenset({JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET, JobKind.ESTIMATE_COST})
 """Kinds whose outcome teaches the package something: a failure of theirs becomes a step error."""
 UNSTORABLE = "JOB_OUTCOME_UNSTORABLE"
 

@@ -17,7 +17,7 @@ def install_actors(broker: dramatiq.Broker, settings: Settings, *, metrics: bool
     """Import the actors (they bind to the global broker, which must be set first) and the timers;
     with ``metrics``, Dramatiq's Prometheus middleware and its exposition server (worker processes:
     an API process running the actors serves its metrics itself)."""
-    from workers import bundles, datasets, hardware, maintenance, models, sweeper  # noqa: F401  (registers the actors)
+    from workers import bundles, datasets, estimates, hardware, maintenance, models, sweeper  # noqa: F401  (registers the actors)
 
     if metrics:
         broker.add_middleware(Prometheus())

@@ -33,7 +33,7 @@ from workflow.events import EventBatch, EventType, status_events, utcnow
 from workflow.fact_store import facts_for
 from workflow.facts import Facts
 from workflow.issues import Issue, Severity
-from workflow.jobs import schedule_needed
+from workflow.jobs import ESTIMATE_ONLY, refresh_stale_estimate, schedule_needed
 from workflow.naming import auto_name, first_free, naming_upload
 from workflow.patches import merged_blocks
 from workflow.presets import apply_preset
@@ -150,7 +150,22 @@ async def save(
     )
     status_events(events, space.package.id, version.id, version.revision, transition)
     if token_changed or Step.MODEL in transition.edited_steps or Step.DATASET in transition.edited_steps:
-        await schedule_needed(uow, actor, space.package, transition.state.content, events)
+        await schedule_needed(
+            uow, actor, space.package, transition.state.content, events, hardware_names=space.hardware_names
+        )
+    elif Step.CONFIG in transition.edited_steps:  # a new config needs a new estimate, nothing else
+        await schedule_needed(
+            uow,
+            actor,
+            space.package,
+            transition.state.content,
+            events,
+            kinds=ESTIMATE_ONLY,
+            hardware_names=space.hardware_names,
+        )
+    if Step.DEPLOY in transition.edited_steps:
+        content = transition.state.content
+        await refresh_stale_estimate(uow, actor, space.package, content, events, space.hardware_names)
     outcome = await _finish(uow, space, transition.state, events, now)
     if idempotency_key is not None:
         first_answer = {

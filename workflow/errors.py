@@ -46,6 +46,17 @@ class ValidationFailedError(DomainError):
         self.issues = tuple(issues)
 
 
+class ChecksPendingError(DomainError):
+    """Publishing was refused: checks still wait for a worker's result (``pending``), and maybe
+    others fail (``failing``). Pending is not done."""
+
+    def __init__(self, pending: Sequence[Issue], failing: Sequence[Issue]) -> None:
+        names = ", ".join(sorted({issue.code.value for issue in pending}))
+        super().__init__(f"The draft cannot be published while checks are pending: {names}.")
+        self.pending = tuple(pending)
+        self.failing = tuple(failing)
+
+
 class RevisionConflictError(DomainError):
     """The write was based on a revision that is no longer current."""
 

@@ -3,19 +3,23 @@
 Stored form (jsonb)::
 
     {"model":   {"<key>": {"seq": 3, "facts": {...}} | {"seq": 4, "failure": {"code", "message"}}},
-     "dataset": {"<key>": {"seq": 5, "facts": {...}, "profile": {...}} | {... "failure": ...}}}
+     "dataset": {"<key>": {"seq": 5, "facts": {...}, "profile": {...}} | {... "failure": ...}},
+     "estimate": {"<key>": {"seq": 6, "facts": {<the estimate, inputsHash, computedAt>}} | {... "failure": ...}}}
 
 Entries are keyed by the job input's fingerprint, so the rules consult only results that
-match the current selections; at most ``KEEP_PER_FAMILY`` entries per family are kept.
+match the current selections (an estimate's key is that of its inputs: the config, and the
+facts above that apply); at most ``KEEP_PER_FAMILY`` entries per family are kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from workflow.core.architecture import Architecture
 from workflow.datasets import DatasetProfile
+from workflow.estimates import estimate_facts_from_json, estimate_request
 from workflow.facts import DataProblem, DatasetFacts, Facts, Failure, ModelFacts
 from workflow.job_inputs import JobKind, dataset_input, input_key, model_input, wanted
 from workflow.steps import PackageContent
@@ -50,13 +54,33 @@ def facts_for(
             failures[index] = failure
         elif "facts" in entry:
             datasets[index] = dataset_facts_from_json(entry["facts"])
-    return Facts(
+    found = Facts(
         model=model,
         model_failure=model_failure,
         datasets=datasets or None,
         dataset_failures=failures,
         hardware_names=hardware_names,
     )
+    entry = _estimate_entry(content, stored, found)
+    if entry is None:
+        return found
+    return replace(
+        found,
+        estimate=estimate_facts_from_json(entry["facts"]) if "facts" in entry else None,
+        estimate_failure=_failure(entry),
+    )
+
+
+def estimate_entry(
+    content: PackageContent, stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
+) -> Mapping[str, Any] | None:
+    """The stored estimate for the content's current inputs (on the catalogue in use), if any."""
+    return _estimate_entry(content, stored, facts_for(content, stored, hardware_names))
+
+
+def _estimate_entry(content: PackageContent, stored: Mapping[str, Any], facts: Facts) -> Mapping[str, Any] | None:
+    request = estimate_request(content, facts)
+    return entry_for(stored, request.key) if request is not None else None
 
 
 def with_result(
@@ -93,9 +117,17 @@ def with_result(
     return {**stored, family: entries}
 
 
-def keys_in_use(contents: Iterable[PackageContent]) -> frozenset[str]:
+def keys_in_use(
+    contents: Iterable[PackageContent], stored: Mapping[str, Any], hardware_names: tuple[str, ...] | None = None
+) -> frozenset[str]:
     """The fact keys these contents consult (the draft's and the published versions')."""
-    return frozenset(request.key for content in contents for request in wanted(content))
+    keys: set[str] = set()
+    for content in contents:
+        keys.update(request.key for request in wanted(content))
+        estimate = estimate_request(content, facts_for(content, stored, hardware_names))
+        if estimate is not None:
+            keys.add(estimate.key)
+    return frozenset(keys)
 
 
 def _age(item: tuple[str, Mapping[str, Any]]) -> int:

@@ -72,6 +72,38 @@ class DatasetFacts:
 
 
 @dataclass(frozen=True)
+class FlavourFit:
+    """One flavour's line of the estimate, as step 4's rules read it (GiB and USD)."""
+
+    fits: bool
+    peak_gib: float
+    memory_gib: float
+    usd: float | None = None
+    hours: float | None = None
+    reason: str | None = None
+
+    @property
+    def too_small(self) -> bool:
+        """Whether memory is what rules the flavour out (not a missing GPU or bfloat16)."""
+        return self.peak_gib > self.memory_gib
+
+
+@dataclass(frozen=True)
+class EstimateFacts:
+    """The cost estimate of the draft's training (from the estimate-cost job): per flavour, the
+    recommended (cheapest fitting) flavour, and the key of the inputs it was computed from."""
+
+    flavours: Mapping[str, FlavourFit]
+    recommended: str | None
+    inputs_hash: str = ""
+
+    @property
+    def fits(self) -> dict[str, bool]:
+        """Whether the training fits each flavour."""
+        return {name: line.fits for name, line in self.flavours.items()}
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything the rules may consult beyond the step data itself."""
 
@@ -80,7 +112,8 @@ class Facts:
     datasets: Mapping[int, DatasetFacts] | None = None
     dataset_failures: Mapping[int, Failure] = field(default_factory=dict)
     secret_names: frozenset[str] | None = None
-    estimate_fits: Mapping[str, bool] | None = field(default=None)
+    estimate: EstimateFacts | None = None
+    estimate_failure: Failure | None = None
     # The flavours of the hardware catalogue in use, in order; ``None``: the shipped default table.
     hardware_names: tuple[str, ...] | None = None
 

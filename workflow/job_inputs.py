@@ -24,6 +24,7 @@ class JobKind(StrEnum):
     RESOLVE_MODEL = "RESOLVE_MODEL"
     DOWNLOAD_MODEL = "DOWNLOAD_MODEL"
     PROFILE_DATASET = "PROFILE_DATASET"
+    ESTIMATE_COST = "ESTIMATE_COST"
     BUILD_PACKAGE = "BUILD_PACKAGE"
 
 
@@ -43,15 +44,18 @@ ACTOR_NAMES: Mapping[JobKind, str] = {
     JobKind.RESOLVE_MODEL: "model.resolve",
     JobKind.DOWNLOAD_MODEL: "model.download",
     JobKind.PROFILE_DATASET: "dataset.profile",
+    JobKind.ESTIMATE_COST: "estimate.compute",
     JobKind.BUILD_PACKAGE: "package.build",
 }
 
 FAMILIES: Mapping[JobKind, str] = {
     JobKind.RESOLVE_MODEL: "model",
     JobKind.DOWNLOAD_MODEL: "model",
+    JobKind.PROFILE_DATASET: "dataset",
+    JobKind.ESTIMATE_COST: "estimate",
     JobKind.BUILD_PACKAGE: "bundle",
 }
-"""The fact family of each kind's key (the rest are datasets); downloads and resolutions of one model share it."""
+"""The fact family a kind's results are stored under (the key's prefix)."""
 
 FILE_FORMATS = {".jsonl": "JSONL", ".json": "JSONL", ".csv": "CSV", ".parquet": "PARQUET"}
 
@@ -71,7 +75,7 @@ class JobRequest:
 
 def input_key(kind: JobKind, job_input: Mapping[str, Any]) -> str:
     """A stable fingerprint of a job's input; downloads and resolutions of one model share it."""
-    family = FAMILIES.get(kind, "dataset")
+    family = FAMILIES[kind]
     canonical = json.dumps(job_input, sort_keys=True, separators=(",", ":"))
     return f"{family}:{hashlib.sha256(canonical.encode()).hexdigest()[:40]}"
 

@@ -22,9 +22,11 @@ from db.repositories.jobs import Finished, JobEnd
 from db.uow import UnitOfWork
 from workflow import fact_store, machine, pipeline_events
 from workflow.access import Actor, Scope, worker_actor
+from workflow.core.hardware import FLAVOURS_BY_NAME
 from workflow.errors import NotFoundError, OperationRefusedError
+from workflow.estimates import estimate_request
 from workflow.events import EventBatch, EventType, status_events, utcnow
-from workflow.facts import Failure
+from workflow.facts import Facts, Failure
 from workflow.job_inputs import (
     ACTOR_NAMES,
     TERMINAL,
@@ -38,16 +40,30 @@ from workflow.job_inputs import (
 from workflow.records import state_of, write_state
 from workflow.steps import PackageContent
 
-AUTOMATIC_KINDS = (JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET)
+AUTOMATIC_KINDS = (JobKind.RESOLVE_MODEL, JobKind.PROFILE_DATASET, JobKind.ESTIMATE_COST)
+ESTIMATE_ONLY = (JobKind.ESTIMATE_COST,)
 
 
 async def schedule_needed(
-    uow: UnitOfWork, actor: Actor, package: Package, content: PackageContent, events: EventBatch
+    uow: UnitOfWork,
+    actor: Actor,
+    package: Package,
+    content: PackageContent,
+    events: EventBatch,
+    *,
+    stored: Mapping[str, Any] | None = None,
+    kinds: Sequence[JobKind] = AUTOMATIC_KINDS,
+    hardware_names: tuple[str, ...] | None = None,
 ) -> list[Job]:
-    """Create the resolution and profiling jobs the content needs and nobody has run or is running."""
-    requests = [
-        request for request in _unique(fact_store_missing(package.facts, content)) if request.kind in AUTOMATIC_KINDS
-    ]
+    """Create the jobs of ``kinds`` the content needs and nobody has run or is running; an estimate
+    for other inputs still under way is superseded (cancelled). ``stored``: the package's facts, when
+    newer than the loaded row's; ``hardware_names``: the catalogue in use."""
+    known = package.facts if stored is None else stored
+    missing = fact_store_missing(known, content, hardware_names)
+    requests = [request for request in _unique(missing) if request.kind in kinds]
+    estimate = next((request for request in requests if request.kind is JobKind.ESTIMATE_COST), None)
+    if estimate is not None:  # only a new estimate supersedes (no query on saves that need none)
+        await _supersede(uow, package.id, estimate.key, events)
     if not requests:
         return []
     busy: set[str] = set()
@@ -61,9 +77,58 @@ async def schedule_needed(
     ]
 
 
-def fact_store_missing(stored: Mapping[str, Any], content: PackageContent) -> list[JobRequest]:
-    """The content's wanted jobs whose result is not stored yet."""
-    return [request for request in wanted(content) if fact_store.entry_for(stored, request.key) is None]
+async def refresh_stale_estimate(
+    uow: UnitOfWork,
+    actor: Actor,
+    package: Package,
+    content: PackageContent,
+    events: EventBatch,
+    hardware_names: tuple[str, ...] | None,
+) -> Job | None:
+    """Re-run the estimate of the content's inputs when the chosen flavour is offered but missing
+    from it (the catalogue gained the flavour after the estimate ran): the new result replaces the
+    old one under the same inputs."""
+    space = content.deploy.space
+    chosen = space.hardware if content.deploy.target == "HF_SPACE" and space else None
+    offered = hardware_names if hardware_names is not None else tuple(FLAVOURS_BY_NAME)
+    facts = fact_store.facts_for(content, package.facts, hardware_names)
+    request = estimate_request(content, facts)
+    if chosen is None or chosen not in offered or facts.estimate is None or request is None:
+        return None
+    if chosen in facts.estimate.flavours:
+        return None
+    if request.key in await uow.jobs.unfinished_keys(package.id, JobKind.ESTIMATE_COST.value):
+        return None
+    sent = await _free_slots(uow, actor.organisation_id, 1) > 0
+    return await _create(uow, actor, package.id, request, events, sent=sent)
+
+
+def fact_store_missing(
+    stored: Mapping[str, Any], content: PackageContent, hardware_names: tuple[str, ...] | None = None
+) -> list[JobRequest]:
+    """The content's wanted jobs whose result is not stored yet (the estimate once its inputs are known)."""
+    requests = list(wanted(content))
+    estimate = estimate_request(content, fact_store.facts_for(content, stored, hardware_names))
+    if estimate is not None:
+        requests.append(estimate)
+    return [request for request in requests if fact_store.entry_for(stored, request.key) is None]
+
+
+async def _supersede(uow: UnitOfWork, package_id: uuid.UUID, keep: str | None, events: EventBatch) -> None:
+    """Cancel the package's unfinished estimates of inputs other than ``keep``: their result could
+    never apply (it is stored under inputs the draft no longer has). A queued one ends at once, a
+    running one at its next report."""
+    stale = [job for job in await uow.jobs.unfinished(package_id, JobKind.ESTIMATE_COST.value) if job.input_key != keep]
+    for job in stale:
+        if job.status == JobStatus.QUEUED:
+            _finish(job, JobStatus.CANCELLED, "Superseded by an estimate of newer inputs", events)
+        elif not job.cancel_requested:
+            job.cancel_requested = True
+            job.message = "Superseded by an estimate of newer inputs"
+            _progress_event(job, events)
+    if any(job.status == JobStatus.CANCELLED for job in stale):
+        await uow.session.flush()  # the slots they held are free before the release counts slots
+        await release_waiting(uow, [stale[0].organisation_id])
 
 
 async def start(
@@ -89,7 +154,14 @@ async def start(
         raise NotFoundError(str(package_id))
     content = state_of(version).content
     job_input: dict[str, Any] | None
-    if kind is JobKind.PROFILE_DATASET:
+    if kind is JobKind.ESTIMATE_COST:
+        request = estimate_request(content, fact_store.facts_for(content, locked.package.facts, locked.hardware_names))
+        if request is None:
+            raise OperationRefusedError(
+                "ESTIMATE_INPUTS_MISSING", "The estimate needs a resolved model and a complete step 2."
+            )
+        job_input = request.input
+    elif kind is JobKind.PROFILE_DATASET:
         sources = content.dataset.sources or []
         index = source_index or 0
         if not 0 <= index < len(sources):
@@ -106,6 +178,8 @@ async def start(
                 raise OperationRefusedError("MODEL_IS_LOCAL", "A LOCAL model is already on disk; nothing to download.")
             job_input = {**job_input, **_download_options(options or {})}
     events = EventBatch(actor)
+    if kind is JobKind.ESTIMATE_COST:
+        await _supersede(uow, package_id, None, events)
     sent = await _free_slots(uow, actor.organisation_id, 1) > 0
     job = await _create(uow, actor, package_id, JobRequest(kind, job_input), events, version_id=version.id, sent=sent)
     await uow.events.append_many(events.rows)
@@ -345,21 +419,40 @@ async def _learn(
         facts=(facts or {}).get("facts"),
         extra=extra,
         failure=failure,
-        keep=fact_store.keys_in_use(contents),
+        keep=fact_store.keys_in_use(contents, locked.package.facts, locked.hardware_names),
     )
     await uow.packages.save_facts(locked.package.id, stored)
     draft = locked.draft
     if draft is None:
         return
     state = state_of(draft)
-    hardware = await uow.hardware.flavour_names()
+    hardware = locked.hardware_names
     names = await uow.secrets.names(job.organisation_id) if state.content.deploy.hub_token_secret else frozenset()
-    known = dataclasses.replace(fact_store.facts_for(state.content, stored, hardware), secret_names=names)
-    transition = machine.refresh(state, known)
+    facts_now = dataclasses.replace(fact_store.facts_for(state.content, stored, hardware), secret_names=names)
+    if JobKind(job.kind) is JobKind.ESTIMATE_COST and job.input_key == _estimate_key(state.content, facts_now):
+        events.add(
+            EventType.ESTIMATE_CHANGED,
+            locked.package.id,
+            versionId=str(draft.id),
+            inputsHash=job.input_key,
+            recommended=(facts or {}).get("facts", {}).get("recommended"),
+            errorCode=failure.code if failure is not None else None,
+        )
+    transition = machine.refresh(state, facts_now, utcnow())
     if transition.changed:
         write_state(draft, transition.state)
         await uow.versions.update(draft)
         status_events(events, locked.package.id, draft.id, draft.revision, transition)
+    # What this result taught may make the estimate computable, or change its inputs.
+    actor = worker_actor(job.organisation_id, ACTOR_NAMES[JobKind(job.kind)])
+    await schedule_needed(
+        uow, actor, locked.package, state.content, events, stored=stored, kinds=ESTIMATE_ONLY, hardware_names=hardware
+    )
+
+
+def _estimate_key(content: PackageContent, facts: Facts) -> str | None:
+    request = estimate_request(content, facts)
+    return request.key if request is not None else None
 
 
 async def _create(

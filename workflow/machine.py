@@ -5,6 +5,10 @@ testable without a database. Invariants (checked by property tests):
 a published version never changes; the revision only grows; a step is never
 IN_PROGRESS while an earlier step is incomplete, and the current step is unlocked unless
 it is a COMPLETE step the user went back to.
+
+Pending is not done: a step whose checks wait for a worker's result is never COMPLETE. Asked
+to complete, it stays IN_PROGRESS and *awaits*; it settles by itself (COMPLETE, or ERROR)
+once its checks are decided and every earlier step is COMPLETE.
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from workflow.errors import NothingToPublishError, StepLockedError, ValidationFailedError, VersionImmutableError
+from workflow.errors import (
+    ChecksPendingError,
+    NothingToPublishError,
+    StepLockedError,
+    ValidationFailedError,
+    VersionImmutableError,
+)
 from workflow.facts import Facts
 from workflow.hashing import content_hash
 from workflow.issues import Issue, IssueCode, Severity
@@ -49,16 +59,26 @@ class StepState:
     warnings: tuple[Issue, ...] = ()
     summary: str | None = None
     completed_at: datetime | None = None
+    awaiting: bool = False
+    """Completion was asked for (or the step was complete) and waits for pending checks."""
+
+    @property
+    def pending(self) -> tuple[Issue, ...]:
+        """The checks this step waits for."""
+        return tuple(issue for issue in self.warnings if issue.severity is Severity.PENDING)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form stored in ``versions.step_states``."""
-        return {
+        stored: dict[str, Any] = {
             "status": self.status.value,
             "errors": [issue.as_dict() for issue in self.errors],
             "warnings": [issue.as_dict() | {"severity": issue.severity.value} for issue in self.warnings],
             "summary": self.summary,
             "completedAt": self.completed_at.isoformat() if self.completed_at else None,
         }
+        if self.awaiting:
+            stored["awaitingCompletion"] = True
+        return stored
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> StepState:
@@ -71,6 +91,7 @@ class StepState:
             ),
             summary=raw.get("summary"),
             completed_at=datetime.fromisoformat(raw["completedAt"]) if raw.get("completedAt") else None,
+            awaiting=bool(raw.get("awaitingCompletion", False)),
         )
 
 
@@ -152,8 +173,10 @@ def save(state: VersionState, blocks: Mapping[Step, Block], facts: Facts) -> Tra
             report = validate_step(step, content, facts, for_completion=False)
             status = StepStatus.IN_PROGRESS if unlocked else StepStatus.PENDING
             steps.append(StepState(status, report.errors, report.warnings, summary))
-        elif step.position > first_edited.position and (old.status is StepStatus.COMPLETE or old.completed_at):
-            steps.append(_revalidate(step, old, content, facts, summary))
+        elif step.position > first_edited.position and (
+            old.status is StepStatus.COMPLETE or old.completed_at or old.awaiting
+        ):
+            steps.append(_revalidate(step, old, content, facts, summary, unlocked=unlocked))
         elif old.status is StepStatus.IN_PROGRESS and not unlocked:
             steps.append(replace(old, status=StepStatus.PENDING, summary=summary))
         else:
@@ -171,16 +194,21 @@ def complete(state: VersionState, step: Step, facts: Facts, now: datetime) -> Tr
     report = validate_step(step, state.content, facts, for_completion=True)
     steps = list(state.steps)
     summary = summarize(step, state.content, facts)
+    if report.valid and report.pending:
+        # Pending is not done: the step waits, and completes by itself when the results pass.
+        steps[step.position] = StepState(
+            StepStatus.IN_PROGRESS, (), report.warnings, summary, state.step(step).completed_at, awaiting=True
+        )
+        _lock_later(steps, step)
+        new_state = replace(state, steps=_four(steps), current_step=step, revision=state.revision + 1)
+        return _transition(state, new_state, ())
     if report.valid:
         steps[step.position] = StepState(StepStatus.COMPLETE, (), report.warnings, summary, now)
     else:
         steps[step.position] = StepState(
             StepStatus.ERROR, report.errors, report.warnings, summary, state.step(step).completed_at
         )
-        # A later step already started (this one was COMPLETE before) is locked again.
-        for later in STEP_ORDER[step.position + 1 :]:
-            if steps[later.position].status is StepStatus.IN_PROGRESS:
-                steps[later.position] = replace(steps[later.position], status=StepStatus.PENDING)
+        _lock_later(steps, step)
     current = step
     if report.valid:
         following = next(
@@ -213,10 +241,15 @@ def publish(state: VersionState, facts: Facts, latest_published_hash: str | None
     """Final re-validation of all four steps, then the immutable PUBLISHED version."""
     _require_draft(state)
     issues: list[Issue] = []
+    pending: list[Issue] = []
     for step in STEP_ORDER:
         if state.step(step).status is not StepStatus.COMPLETE:
             issues.append(Issue(step.value, IssueCode.STEP_INCOMPLETE, f"Step {step.value!r} is not complete."))
-        issues.extend(validate_step(step, state.content, facts, for_completion=True).errors)
+        report = validate_step(step, state.content, facts, for_completion=True)
+        issues.extend(report.errors)
+        pending.extend(report.pending)
+    if pending:
+        raise ChecksPendingError(pending, [issue for issue in issues if issue.code is not IssueCode.STEP_INCOMPLETE])
     if issues:
         raise ValidationFailedError(issues, "The draft cannot be published until every step is complete and valid.")
     if latest_published_hash is not None and content_hash(state.content) == latest_published_hash:
@@ -224,25 +257,37 @@ def publish(state: VersionState, facts: Facts, latest_published_hash: str | None
     return replace(state, status=VersionStatus.PUBLISHED, revision=state.revision + 1)
 
 
-def refresh(state: VersionState, facts: Facts) -> Transition:
+def refresh(state: VersionState, facts: Facts, now: datetime | None = None) -> Transition:
     """Re-run every step's rules against new facts (a worker's result arrived).
 
     Steps being edited get their at-save findings again; COMPLETE and ERROR steps are fully
     re-validated, so a model with a shorter context turns step 2 to ERROR. The revision is
     not bumped: it counts writes of the user's data, and a worker finishing must never make
-    a typing user's next autosave a conflict.
+    a typing user's next autosave a conflict. A step awaiting completion settles (at ``now``),
+    and when it was the current step the draft moves on to the next, as a completion does.
     """
     _require_draft(state)
     steps: list[StepState] = []
     for step in STEP_ORDER:
         old = state.step(step)
         summary = summarize(step, state.content, facts)
-        if old.status in (StepStatus.COMPLETE, StepStatus.ERROR):
-            steps.append(_revalidate(step, old, state.content, facts, summary))
+        unlocked = all(earlier.status is StepStatus.COMPLETE for earlier in steps)
+        if old.status in (StepStatus.COMPLETE, StepStatus.ERROR) or old.awaiting:
+            steps.append(_revalidate(step, old, state.content, facts, summary, unlocked=unlocked, now=now))
         else:
             report = validate_step(step, state.content, facts, for_completion=False)
             steps.append(replace(old, errors=report.errors, warnings=report.warnings, summary=summary))
-    new_state = _clamp_current(replace(state, steps=_four(steps)))
+    _relock(steps)
+    current = state.current_step
+    if state.step(current).awaiting and steps[current.position].status is StepStatus.COMPLETE:
+        following = next(
+            (later for later in STEP_ORDER if steps[later.position].status is not StepStatus.COMPLETE), None
+        )
+        if following is not None:
+            current = following
+            if steps[following.position].status is StepStatus.PENDING:
+                steps[following.position] = replace(steps[following.position], status=StepStatus.IN_PROGRESS)
+    new_state = _clamp_current(replace(state, steps=_four(steps), current_step=current))
     if new_state == state:
         return Transition(state, changed=False)
     return _transition(state, new_state, ())
@@ -276,11 +321,43 @@ def progress(state: VersionState) -> Progress:
     return Progress(completed, len(STEP_ORDER), action, incomplete)
 
 
-def _revalidate(step: Step, old: StepState, content: PackageContent, facts: Facts, summary: str | None) -> StepState:
+def _revalidate(
+    step: Step,
+    old: StepState,
+    content: PackageContent,
+    facts: Facts,
+    summary: str | None,
+    *,
+    unlocked: bool,
+    now: datetime | None = None,
+) -> StepState:
+    """Judge a step that is (or was asked to be) complete: ERROR on errors; awaiting while checks
+    are pending (IN_PROGRESS when unlocked, else PENDING: pending is not done); else COMPLETE."""
     report = validate_step(step, content, facts, for_completion=True)
-    if report.valid:
-        return StepState(StepStatus.COMPLETE, (), report.warnings, summary, old.completed_at)
-    return StepState(StepStatus.ERROR, report.errors, report.warnings, summary, old.completed_at)
+    if not report.valid:
+        return StepState(StepStatus.ERROR, report.errors, report.warnings, summary, old.completed_at)
+    if report.pending:
+        status = StepStatus.IN_PROGRESS if unlocked else StepStatus.PENDING
+        return StepState(status, (), report.warnings, summary, old.completed_at, awaiting=True)
+    return StepState(StepStatus.COMPLETE, (), report.warnings, summary, old.completed_at or now)
+
+
+def _relock(steps: list[StepState]) -> None:
+    """A started step behind one that is no longer COMPLETE (it fell back to waiting, or to ERROR)
+    is locked again."""
+    for step in STEP_ORDER:
+        blocked = any(
+            steps[earlier.position].status is not StepStatus.COMPLETE for earlier in STEP_ORDER[: step.position]
+        )
+        if blocked and steps[step.position].status is StepStatus.IN_PROGRESS:
+            steps[step.position] = replace(steps[step.position], status=StepStatus.PENDING)
+
+
+def _lock_later(steps: list[StepState], step: Step) -> None:
+    """A later step already started (``step`` was COMPLETE before) is locked again."""
+    for later in STEP_ORDER[step.position + 1 :]:
+        if steps[later.position].status is StepStatus.IN_PROGRESS:
+            steps[later.position] = replace(steps[later.position], status=StepStatus.PENDING)
 
 
 def _clamp_current(state: VersionState) -> VersionState:

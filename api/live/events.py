@@ -59,6 +59,16 @@ class CurrentStepChangedEvent(PackageEvent):
     step: StepName  # type: ignore[valid-type]
 
 
+@strawberry.type(
+    description="The draft's cost estimate changed: a new one is in (read `Version.estimate`), or it failed."
+)
+class EstimateChangedEvent(PackageEvent):
+    version_id: strawberry.ID
+    inputs_hash: str
+    recommended: str | None
+    error_code: str | None
+
+
 @strawberry.type(description="A new draft was opened from a published version.")
 class DraftOpenedEvent(PackageEvent):
     version_id: strawberry.ID
@@ -228,6 +238,13 @@ _BUILDERS: dict[str, Callable[[Event, dict[str, Any]], PackageEvent]] = {
     EventType.PACKAGE_ARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=True),
     EventType.PACKAGE_UNARCHIVED: lambda row, _p: PackageArchivedEvent(**_common(row), archived=False),
     EventType.PACKAGE_DELETED: lambda row, p: PackageDeletedEvent(**_common(row), name=p["name"]),
+    EventType.ESTIMATE_CHANGED: lambda row, p: EstimateChangedEvent(
+        **_common(row),
+        version_id=_version(p),
+        inputs_hash=p["inputsHash"],
+        recommended=p.get("recommended"),
+        error_code=p.get("errorCode"),
+    ),
     EventType.SECRET_SET: lambda row, p: SecretChangedEvent(
         **_common(row), name=p["name"], deleted=False, created=bool(p.get("created"))
     ),
@@ -252,6 +269,7 @@ EVENT_TYPES = (
     PackageArchivedEvent,
     PackageDeletedEvent,
     JobEvent,
+    EstimateChangedEvent,
     SecretChangedEvent,
     PipelineEvent,
 )

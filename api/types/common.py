@@ -92,8 +92,18 @@ class OperationRefused(UserError):
     pass
 
 
+@strawberry.type(
+    description="Checks still wait for a worker's result (`pending`), maybe with others failing (`failing`): "
+    "pending is not done, so nothing was published."
+)
+class ChecksPending(UserError):
+    pending: list[Issue]
+    failing: list[Issue]
+
+
 ErrorMember = (
     ValidationFailed
+    | ChecksPending
     | RevisionConflict
     | NotFound
     | Forbidden

@@ -10,14 +10,16 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from api.context import Info
-from api.loaders import load_by_node_ids
+from api.loaders import CATALOGUE, load_by_node_ids
 from api.steps.outputs import VersionContent
 from api.steps.reads import version_content
 from api.types.bundles import Bundle, Pipeline
 from api.types.common import Issue, StepName, StepStatus, VersionStatus
+from api.types.estimates import TrainingEstimate
 from db.models import Version as VersionRow
 from workflow import machine
 from workflow.diff import FieldChange as DomainFieldChange
+from workflow.fact_store import estimate_entry
 from workflow.records import state_of
 from workflow.steps import STEP_ORDER, Step
 
@@ -37,6 +39,12 @@ class StepView:
     warnings: list[Issue]
     summary: str | None = strawberry.field(description="One line for a collapsed step header.")
     completed_at: datetime | None
+    pending: list[Issue] = strawberry.field(
+        description="The checks that wait for a worker's result (also among `warnings`): pending is not done."
+    )
+    awaiting_completion: bool = strawberry.field(
+        description="Completion was asked for: the step completes by itself once `pending` is empty and it passes."
+    )
 
 
 @strawberry.type(description="Steps complete out of four and what to do next.")
@@ -96,6 +104,8 @@ class Version(relay.Node):
                 warnings=[Issue.of(issue) for issue in state.step(step).warnings],
                 summary=state.step(step).summary,
                 completed_at=state.step(step).completed_at,
+                pending=[Issue.of(issue) for issue in state.step(step).pending],
+                awaiting_completion=state.step(step).awaiting,
             )
             for step in STEP_ORDER
         ]
@@ -110,6 +120,18 @@ class Version(relay.Node):
         return Progress(
             completed=result.completed, total=result.total, next_action=result.next_action, next_step=result.next_step
         )
+
+    @strawberry.field(
+        description="The cost estimate of this version's training for its current inputs (null until the "
+        "estimate job has computed it; a failure shows as step 4's error)."
+    )
+    async def estimate(self, info: Info) -> TrainingEstimate | None:
+        package = await info.context.loaders.package.load(self.row.package_id)
+        if package is None:
+            return None
+        names = await info.context.loaders.hardware_names.load(CATALOGUE)
+        entry = estimate_entry(state_of(self.row).content, package.facts, names)
+        return TrainingEstimate.of(entry["facts"]) if entry is not None and "facts" in entry else None
 
     @strawberry.field(description="The publish pipeline (null for a draft): its stage, status and error.")
     async def pipeline(self, info: Info) -> Pipeline | None:

@@ -211,6 +211,16 @@ class JobRepository:
         )
         return set(rows)
 
+    async def unfinished(self, package_id: uuid.UUID, kind: str) -> list[Job]:
+        """The package's queued or running jobs of ``kind``, locked (a newer job supersedes them)."""
+        rows = await self._session.scalars(
+            select(Job)
+            .where(Job.package_id == package_id, Job.kind == kind, Job.status.not_in(ENDED))
+            .order_by(Job.created_at)
+            .with_for_update()
+        )
+        return list(rows)
+
     async def page(
         self,
         organisation_id: uuid.UUID,

@@ -32,13 +32,17 @@ class Victim:
 
 @pytest.fixture
 async def owner(api_server: InProcessServer, database_url: str) -> AsyncIterator[Api]:
-    async with Api(api_server.graphql_url, await issue_token(database_url, ALL_SCOPES)) as client:
+    async with Api(
+        api_server.graphql_url, await issue_token(database_url, ALL_SCOPES), database_url=database_url
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def intruder(api_server: InProcessServer, database_url: str) -> AsyncIterator[Api]:
-    async with Api(api_server.graphql_url, await issue_token(database_url, ALL_SCOPES)) as client:
+    async with Api(
+        api_server.graphql_url, await issue_token(database_url, ALL_SCOPES), database_url=database_url
+    ) as client:
         yield client
 
 

@@ -93,7 +93,7 @@ async def test_listing_cost_does_not_grow_with_the_number_of_packages(
 ) -> None:
     costs = []
     for packages in (2, 8):
-        async with Api(api_server.graphql_url, await issue_token(database_url)) as api:
+        async with Api(api_server.graphql_url, await issue_token(database_url), database_url=database_url) as api:
             for _ in range(packages):
                 await _package_with_versions(api, published=1)
             costs.append(await _cost(api, statements, LISTING))

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import issue_token
 from tests.support import documents as docs
 from tests.support.content import CONFIG, DATASET, MODEL, VALID_STEPS
-from tests.support.flows import complete, complete_all, create_package, node, publish, published_package, save
+from tests.support.flows import complete, complete_all, create_package, learn, node, publish, published_package, save
 from tests.support.graphql import Api
 from tests.support.servers import InProcessServer
 from workflow.access import Scope
@@ -77,6 +77,16 @@ async def test_opening_a_complete_step_is_allowed_and_editing_revalidates_later_
 
 async def test_publish_requires_every_step_complete(api: Api) -> None:
     package_id, revision = await create_package(api, steps=VALID_STEPS)
+    # Pending is not done: the model was never resolved, the dataset never profiled.
+    refused = await publish(api, package_id, revision)
+    assert refused["__typename"] == "ChecksPending", refused
+    assert {(issue["path"], issue["code"]) for issue in refused["pending"]} == {
+        ("model.repoId", "MODEL_RESOLUTION_PENDING"),
+        ("config.maxSeqLength", "CONTEXT_LENGTH_PENDING"),
+        ("dataset.sources[0].columnMapping", "DATASET_PROFILE_PENDING"),
+    }
+    assert "MODEL_RESOLUTION_PENDING" in refused["message"]
+    await learn(api, package_id)
     refused = await publish(api, package_id, revision)
     assert refused["__typename"] == "ValidationFailed"
     assert {issue["code"] for issue in refused["issues"]} == {"STEP_INCOMPLETE"}
@@ -183,7 +193,9 @@ async def test_text_with_nul_characters_is_refused_not_crashed(api: Api) -> None
 
 
 async def test_scopes_are_enforced(api_server: InProcessServer, database_url: str) -> None:
-    async with Api(api_server.graphql_url, await issue_token(database_url, [Scope.READ, Scope.WRITE])) as writer:
+    async with Api(
+        api_server.graphql_url, await issue_token(database_url, [Scope.READ, Scope.WRITE]), database_url=database_url
+    ) as writer:
         package_id, revision = await create_package(writer)
         revision = await complete_all(writer, package_id, revision)
         refused = await publish(writer, package_id, revision)

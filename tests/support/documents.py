@@ -4,6 +4,7 @@ ERRORS = """
 fragment Errors on UserError {
   __typename code message
   ... on ValidationFailed { issues { path code message severity } }
+  ... on ChecksPending { pending { path code message severity } failing { path code message } }
   ... on RevisionConflict { expectedRevision currentRevision }
   ... on StepLocked { step blockedBy }
   ... on VersionImmutable { versionNumber }

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
+from strawberry import relay
 
 from tests.support import documents as docs
 from tests.support.content import STEP_NAMES, VALID_STEPS
 from tests.support.graphql import Api
+from tests.support.results import finish_jobs
 
 
 async def create_package(api: Api, steps: dict[str, Any] | None = None, name: str | None = None) -> tuple[str, int]:
@@ -49,15 +52,23 @@ async def publish(api: Api, target: str, revision: int, changelog: str | None = 
 
 
 async def complete_all(api: Api, package_id: str, revision: int) -> int:
-    """Store valid data in every step and complete them in order; the final revision."""
+    """Store valid data in every step, let the workers' results in (pending is not done) and
+    complete the steps in order; the final revision."""
     saved = await save(api, package_id, revision, VALID_STEPS)
     assert saved["__typename"] == "DraftUpdated", saved
     revision = saved["revision"]
+    await learn(api, package_id)
     for step in STEP_NAMES:
         done = await complete(api, package_id, revision, step)
         assert done["__typename"] == "DraftUpdated", done
         revision = done["revision"]
     return revision
+
+
+async def learn(api: Api, package_id: str) -> None:
+    """Play the workers' part for the package's queued jobs (the client's database)."""
+    assert api.database_url is not None, "the Api client needs database_url to record workers' results"
+    await finish_jobs(api.database_url, uuid.UUID(relay.GlobalID.from_id(package_id).node_id))
 
 
 async def published_package(api: Api) -> tuple[str, int]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.estimates import estimate_facts
 from workflow.errors import NothingToPublishError, StepLockedError, ValidationFailedError, VersionImmutableError
 from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.hashing import content_hash
@@ -43,7 +44,7 @@ def facts_with_context(context_length: int) -> Facts:
         model=ModelFacts("4e20de3f00c0ffee", context_length=context_length, module_names=MODULES),
         datasets={0: ALPACA},
         secret_names=frozenset({"HF_TOKEN"}),
-        estimate_fits={"a10g-small": True},
+        estimate=estimate_facts({"a10g-small": True}),
     )
 
 

@@ -19,7 +19,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.support.estimates import estimate_facts
 from workflow.errors import (
+    ChecksPendingError,
     DomainError,
     NothingToPublishError,
     StepLockedError,
@@ -28,7 +30,7 @@ from workflow.errors import (
 )
 from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.hashing import content_hash
-from workflow.issues import IssueCode
+from workflow.issues import IssueCode, Severity
 from workflow.machine import (
     StepState,
     StepStatus,
@@ -39,6 +41,7 @@ from workflow.machine import (
     new_draft,
     open_step,
     publish,
+    refresh,
     reopen,
     save,
 )
@@ -59,7 +62,7 @@ def _facts(context_length: int) -> Facts:
         model=ModelFacts("4e20de3f00c0ffee", context_length=context_length, module_names=MODULES),
         datasets={0: PROFILED, 1: PROFILED},
         secret_names=frozenset({"HF_TOKEN"}),
-        estimate_fits={"a10g-small": True, "t4-small": False},
+        estimate=estimate_facts({"a10g-small": True, "t4-small": False}),
     )
 
 
@@ -197,10 +200,10 @@ class DraftMachine(RuleBasedStateMachine):
             result = write(before)
         except (StepLockedError, ValidationFailedError):
             return
-        if result.changed:
-            assert result.state.revision == before.revision + 1
-        else:
+        if not result.changed:
             assert result.state == before
+        else:  # a refresh (a worker's result) changes states without a revision
+            assert result.state.revision in (before.revision, before.revision + 1)
         assert result.state.number == before.number
         assert result.state.status is VersionStatus.DRAFT
         self.state = result.state
@@ -223,7 +226,10 @@ class DraftMachine(RuleBasedStateMachine):
         now = self._now()
         self._apply(lambda state: complete(state, step, facts, now))
         if before.status is VersionStatus.DRAFT and not before.blockers(step):
-            assert self.state.step(step).status in (StepStatus.COMPLETE, StepStatus.ERROR)
+            after = self.state.step(step)
+            # Pending is not done: a step whose checks wait stays IN_PROGRESS, awaiting its results.
+            waiting = after.status is StepStatus.IN_PROGRESS and after.awaiting and bool(after.pending)
+            assert after.status in (StepStatus.COMPLETE, StepStatus.ERROR) or waiting
             assert self.state.revision == before.revision + 1
             if self.state.step(step).status is StepStatus.COMPLETE:
                 assert self.state.step(step).completed_at == now
@@ -244,6 +250,18 @@ class DraftMachine(RuleBasedStateMachine):
         step = data.draw(st.sampled_from(STEP_ORDER[: self.state.current_step.position]))
         now = self._now()
         self._apply(lambda state: complete(state, step, facts, now))
+
+    @rule(facts=FACTS)
+    def a_worker_result_arrives(self, facts: Facts) -> None:
+        # A job ends: every step is re-judged; an awaiting step settles once nothing is pending.
+        before = self.state
+        now = self._now()
+        self._apply(lambda state: refresh(state, facts, now))
+        assert self.state.revision == before.revision
+        for step in STEP_ORDER:
+            was, now_state = before.step(step), self.state.step(step)
+            if was.awaiting and now_state.status is StepStatus.COMPLETE:
+                assert now_state.completed_at is not None
 
     @rule(step=STEPS)
     def open_a_step(self, step: Step) -> None:
@@ -276,8 +294,12 @@ class DraftMachine(RuleBasedStateMachine):
         outcome: VersionState | DomainError
         try:
             outcome = publish(draft, facts, latest)
-        except (ValidationFailedError, NothingToPublishError) as exc:
+        except (ValidationFailedError, NothingToPublishError, ChecksPendingError) as exc:
             outcome = exc
+        if isinstance(outcome, ChecksPendingError):
+            # Pending is not done: a draft whose checks wait for results is never published.
+            assert outcome.pending and all(issue.severity is Severity.PENDING for issue in outcome.pending)
+            return
         if isinstance(outcome, ValidationFailedError):
             incomplete = {issue.path for issue in outcome.issues if issue.code is IssueCode.STEP_INCOMPLETE}
             assert incomplete == {s.value for s in STEP_ORDER if draft.step(s).status is not StepStatus.COMPLETE}
@@ -346,6 +368,8 @@ class DraftMachine(RuleBasedStateMachine):
         for step_state in self.state.steps:
             if step_state.status is StepStatus.COMPLETE:
                 assert step_state.errors == ()
+                assert step_state.pending == ()  # pending is not done
+                assert not step_state.awaiting
             if step_state.status is StepStatus.ERROR:
                 assert step_state.errors
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.estimates import estimate_facts
 from workflow.facts import NO_FACTS, DatasetFacts, Facts, ModelFacts
 from workflow.issues import IssueCode, Severity
 from workflow.rules import StepReport, validate_step
@@ -28,7 +29,7 @@ FACTS = Facts(
     model=MODEL_FACTS,
     datasets={0: ALPACA},
     secret_names=frozenset({"HF_TOKEN"}),
-    estimate_fits={"a10g-small": True, "t4-small": False},
+    estimate=estimate_facts({"a10g-small": True, "t4-small": False}),
 )
 
 VALID: dict[str, dict[str, Any]] = {
@@ -547,7 +548,7 @@ def test_hardware_fit_waits_for_the_estimate_then_decides() -> None:
 def test_hub_token_secret_must_exist() -> None:
     missing = check(Step.DEPLOY, content_with(deploy={"hubTokenSecret": "OTHER"}))
     assert errors(missing) == {("deploy.hubTokenSecret", IssueCode.HUB_TOKEN_SECRET_MISSING)}
-    pending = check(Step.DEPLOY, content_with(), Facts(estimate_fits={"a10g-small": True}))
+    pending = check(Step.DEPLOY, content_with(), Facts(estimate=estimate_facts({"a10g-small": True})))
     assert warnings(pending) == {("deploy.hubTokenSecret", IssueCode.HUB_TOKEN_SECRET_PENDING)}
 
 
@@ -570,7 +571,8 @@ def test_a_local_bundle_needs_no_space() -> None:
 
 @pytest.mark.parametrize(("budget", "ok"), [(0, False), (-5, False), (0.01, True), (1_000_000, True), (1e7, False)])
 def test_budget_must_be_positive(budget: float, ok: bool) -> None:
-    report = check(Step.DEPLOY, content_with(deploy={"budgetUsd": budget}))
+    cheap = replace(FACTS, estimate=estimate_facts({"a10g-small": True}, usd={"a10g-small": 0.001}))
+    report = check(Step.DEPLOY, content_with(deploy={"budgetUsd": budget}), cheap)
     assert (("deploy.budgetUsd", IssueCode.OUT_OF_RANGE) not in errors(report)) is ok
     assert report.valid is ok
 

@@ -34,8 +34,13 @@ class StepReport:
 
     @property
     def valid(self) -> bool:
-        """Whether the step may be completed."""
+        """Whether nothing blocks the step (it completes once nothing is ``pending`` either)."""
         return not self.errors
+
+    @property
+    def pending(self) -> tuple[Issue, ...]:
+        """The checks still waiting for a worker's result: pending is not done."""
+        return tuple(issue for issue in self.warnings if issue.severity is Severity.PENDING)
 
 
 def validate_step(step: Step, content: PackageContent, facts: Facts, *, for_completion: bool) -> StepReport:
