@@ -1,5 +1,6 @@
 from .archive_package import (
     ArchivePackage,
+    ArchivePackageArchivePackageChecksPending,
     ArchivePackageArchivePackageDraftExists,
     ArchivePackageArchivePackageForbidden,
     ArchivePackageArchivePackageIdempotencyKeyReused,
@@ -19,6 +20,7 @@ from .async_base_client import AsyncBaseClient
 from .base_model import BaseModel, Upload
 from .cancel_job import (
     CancelJob,
+    CancelJobCancelJobChecksPending,
     CancelJobCancelJobDraftExists,
     CancelJobCancelJobForbidden,
     CancelJobCancelJobIdempotencyKeyReused,
@@ -37,6 +39,7 @@ from .cancel_job import (
 from .client import GraphQLClient
 from .complete_step import (
     CompleteStep,
+    CompleteStepCompleteStepChecksPending,
     CompleteStepCompleteStepDraftExists,
     CompleteStepCompleteStepDraftUpdated,
     CompleteStepCompleteStepForbidden,
@@ -53,6 +56,7 @@ from .complete_step import (
 )
 from .create_package import (
     CreatePackage,
+    CreatePackageCreatePackageChecksPending,
     CreatePackageCreatePackageDraftExists,
     CreatePackageCreatePackageForbidden,
     CreatePackageCreatePackageIdempotencyKeyReused,
@@ -70,6 +74,7 @@ from .create_package import (
 )
 from .delete_secret import (
     DeleteSecret,
+    DeleteSecretDeleteSecretChecksPending,
     DeleteSecretDeleteSecretDraftExists,
     DeleteSecretDeleteSecretForbidden,
     DeleteSecretDeleteSecretIdempotencyKeyReused,
@@ -167,6 +172,7 @@ from .input_types import (
     StartJobInput,
     StepActionInput,
     StepsInput,
+    TrainingEstimateInput,
 )
 from .job_events import JobEvents, JobEventsJobEvents
 from .list_jobs import ListJobs, ListJobsJobs, ListJobsJobsEdges, ListJobsJobsEdgesNode
@@ -218,6 +224,7 @@ from .package_jobs import (
 )
 from .publish_version import (
     PublishVersion,
+    PublishVersionPublishVersionChecksPending,
     PublishVersionPublishVersionDraftExists,
     PublishVersionPublishVersionForbidden,
     PublishVersionPublishVersionIdempotencyKeyReused,
@@ -235,6 +242,7 @@ from .publish_version import (
 )
 from .rename_package import (
     RenamePackage,
+    RenamePackageRenamePackageChecksPending,
     RenamePackageRenamePackageDraftExists,
     RenamePackageRenamePackageForbidden,
     RenamePackageRenamePackageIdempotencyKeyReused,
@@ -252,6 +260,7 @@ from .rename_package import (
 )
 from .restore_version import (
     RestoreVersion,
+    RestoreVersionRestoreVersionChecksPending,
     RestoreVersionRestoreVersionDraftExists,
     RestoreVersionRestoreVersionDraftUpdated,
     RestoreVersionRestoreVersionForbidden,
@@ -268,6 +277,7 @@ from .restore_version import (
 )
 from .save_draft import (
     SaveDraft,
+    SaveDraftSaveDraftChecksPending,
     SaveDraftSaveDraftDraftExists,
     SaveDraftSaveDraftDraftUpdated,
     SaveDraftSaveDraftForbidden,
@@ -284,6 +294,7 @@ from .save_draft import (
 )
 from .set_secret import (
     SetSecret,
+    SetSecretSetSecretChecksPending,
     SetSecretSetSecretDraftExists,
     SetSecretSetSecretForbidden,
     SetSecretSetSecretIdempotencyKeyReused,
@@ -301,6 +312,7 @@ from .set_secret import (
 )
 from .unarchive_package import (
     UnarchivePackage,
+    UnarchivePackageUnarchivePackageChecksPending,
     UnarchivePackageUnarchivePackageDraftExists,
     UnarchivePackageUnarchivePackageForbidden,
     UnarchivePackageUnarchivePackageIdempotencyKeyReused,
@@ -333,6 +345,7 @@ from .viewer import Viewer, ViewerViewer, ViewerViewerOrganisation
 
 __all__ = [
     "ArchivePackage",
+    "ArchivePackageArchivePackageChecksPending",
     "ArchivePackageArchivePackageDraftExists",
     "ArchivePackageArchivePackageForbidden",
     "ArchivePackageArchivePackageIdempotencyKeyReused",
@@ -350,6 +363,7 @@ __all__ = [
     "AsyncBaseClient",
     "BaseModel",
     "CancelJob",
+    "CancelJobCancelJobChecksPending",
     "CancelJobCancelJobDraftExists",
     "CancelJobCancelJobForbidden",
     "CancelJobCancelJobIdempotencyKeyReused",
@@ -366,6 +380,7 @@ __all__ = [
     "CancelJobCancelJobVersionImmutable",
     "ColumnMappingInput",
     "CompleteStep",
+    "CompleteStepCompleteStepChecksPending",
     "CompleteStepCompleteStepDraftExists",
     "CompleteStepCompleteStepDraftUpdated",
     "CompleteStepCompleteStepForbidden",
@@ -381,6 +396,7 @@ __all__ = [
     "CompleteStepCompleteStepVersionImmutable",
     "ConfigStepInput",
     "CreatePackage",
+    "CreatePackageCreatePackageChecksPending",
     "CreatePackageCreatePackageDraftExists",
     "CreatePackageCreatePackageForbidden",
     "CreatePackageCreatePackageIdempotencyKeyReused",
@@ -402,6 +418,7 @@ __all__ = [
     "DatasetSourceKind",
     "DatasetStepInput",
     "DeleteSecret",
+    "DeleteSecretDeleteSecretChecksPending",
     "DeleteSecretDeleteSecretDraftExists",
     "DeleteSecretDeleteSecretForbidden",
     "DeleteSecretDeleteSecretIdempotencyKeyReused",
@@ -506,6 +523,7 @@ __all__ = [
     "Precision",
     "PublishVersion",
     "PublishVersionInput",
+    "PublishVersionPublishVersionChecksPending",
     "PublishVersionPublishVersionDraftExists",
     "PublishVersionPublishVersionForbidden",
     "PublishVersionPublishVersionIdempotencyKeyReused",
@@ -522,6 +540,7 @@ __all__ = [
     "PublishVersionPublishVersionVersionPublishedVersion",
     "RenamePackage",
     "RenamePackageInput",
+    "RenamePackageRenamePackageChecksPending",
     "RenamePackageRenamePackageDraftExists",
     "RenamePackageRenamePackageForbidden",
     "RenamePackageRenamePackageIdempotencyKeyReused",
@@ -538,6 +557,7 @@ __all__ = [
     "RenamePackageRenamePackageVersionImmutable",
     "RestoreVersion",
     "RestoreVersionInput",
+    "RestoreVersionRestoreVersionChecksPending",
     "RestoreVersionRestoreVersionDraftExists",
     "RestoreVersionRestoreVersionDraftUpdated",
     "RestoreVersionRestoreVersionForbidden",
@@ -554,6 +574,7 @@ __all__ = [
     "RetryBuildInput",
     "SaveDraft",
     "SaveDraftInput",
+    "SaveDraftSaveDraftChecksPending",
     "SaveDraftSaveDraftDraftExists",
     "SaveDraftSaveDraftDraftUpdated",
     "SaveDraftSaveDraftForbidden",
@@ -570,6 +591,7 @@ __all__ = [
     "SaveTrigger",
     "SetSecret",
     "SetSecretInput",
+    "SetSecretSetSecretChecksPending",
     "SetSecretSetSecretDraftExists",
     "SetSecretSetSecretForbidden",
     "SetSecretSetSecretIdempotencyKeyReused",
@@ -595,8 +617,10 @@ __all__ = [
     "StepStatus",
     "StepsInput",
     "Trainer",
+    "TrainingEstimateInput",
     "TrainingMethod",
     "UnarchivePackage",
+    "UnarchivePackageUnarchivePackageChecksPending",
     "UnarchivePackageUnarchivePackageDraftExists",
     "UnarchivePackageUnarchivePackageForbidden",
     "UnarchivePackageUnarchivePackageIdempotencyKeyReused",

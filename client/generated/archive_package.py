@@ -11,6 +11,7 @@ class ArchivePackage(BaseModel):
     archive_package: Union[
         "ArchivePackageArchivePackagePackageUpdated",
         "ArchivePackageArchivePackageValidationFailed",
+        "ArchivePackageArchivePackageChecksPending",
         "ArchivePackageArchivePackageRevisionConflict",
         "ArchivePackageArchivePackageNotFound",
         "ArchivePackageArchivePackageForbidden",
@@ -41,6 +42,13 @@ class ArchivePackageArchivePackageValidationFailed(BaseModel):
 
 
 ArchivePackageArchivePackageValidationFailedIssues = IssueFields
+
+
+class ArchivePackageArchivePackageChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class ArchivePackageArchivePackageRevisionConflict(BaseModel):

@@ -11,6 +11,7 @@ class CancelJob(BaseModel):
     cancel_job: Union[
         "CancelJobCancelJobJobUpdated",
         "CancelJobCancelJobValidationFailed",
+        "CancelJobCancelJobChecksPending",
         "CancelJobCancelJobRevisionConflict",
         "CancelJobCancelJobNotFound",
         "CancelJobCancelJobForbidden",
@@ -41,6 +42,13 @@ class CancelJobCancelJobValidationFailed(BaseModel):
 
 
 CancelJobCancelJobValidationFailedIssues = IssueFields
+
+
+class CancelJobCancelJobChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class CancelJobCancelJobRevisionConflict(BaseModel):

@@ -17,6 +17,7 @@ class CompleteStep(BaseModel):
     complete_step: Union[
         "CompleteStepCompleteStepDraftUpdated",
         "CompleteStepCompleteStepValidationFailed",
+        "CompleteStepCompleteStepChecksPending",
         "CompleteStepCompleteStepRevisionConflict",
         "CompleteStepCompleteStepNotFound",
         "CompleteStepCompleteStepForbidden",
@@ -43,6 +44,13 @@ class CompleteStepCompleteStepValidationFailed(BaseModel):
 
 
 CompleteStepCompleteStepValidationFailedIssues = IssueFields
+
+
+class CompleteStepCompleteStepChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class CompleteStepCompleteStepRevisionConflict(BaseModel):

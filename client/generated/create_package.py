@@ -11,6 +11,7 @@ class CreatePackage(BaseModel):
     create_package: Union[
         "CreatePackageCreatePackagePackageCreated",
         "CreatePackageCreatePackageValidationFailed",
+        "CreatePackageCreatePackageChecksPending",
         "CreatePackageCreatePackageRevisionConflict",
         "CreatePackageCreatePackageNotFound",
         "CreatePackageCreatePackageForbidden",
@@ -41,6 +42,13 @@ class CreatePackageCreatePackageValidationFailed(BaseModel):
 
 
 CreatePackageCreatePackageValidationFailedIssues = IssueFields
+
+
+class CreatePackageCreatePackageChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class CreatePackageCreatePackageRevisionConflict(BaseModel):

@@ -11,6 +11,7 @@ class DeleteSecret(BaseModel):
     delete_secret: Union[
         "DeleteSecretDeleteSecretSecretDeleted",
         "DeleteSecretDeleteSecretValidationFailed",
+        "DeleteSecretDeleteSecretChecksPending",
         "DeleteSecretDeleteSecretRevisionConflict",
         "DeleteSecretDeleteSecretNotFound",
         "DeleteSecretDeleteSecretForbidden",
@@ -38,6 +39,13 @@ class DeleteSecretDeleteSecretValidationFailed(BaseModel):
 
 
 DeleteSecretDeleteSecretValidationFailedIssues = IssueFields
+
+
+class DeleteSecretDeleteSecretChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class DeleteSecretDeleteSecretRevisionConflict(BaseModel):

@@ -298,6 +298,21 @@ class StepsInput(BaseModel):
     "Step 4: where the training runs and where the result goes."
 
 
+class TrainingEstimateInput(BaseModel):
+    """A what-if estimate of unsaved values; blanks come from the package, if one is named."""
+
+    package_id: Optional[str] = Field(alias="packageId", default=None)
+    "Use this package's resolved model, profiled datasets and (unless given) step 2."
+    config: Optional[Any] = None
+    "Step 2 as typed (the saveDraft `config` block), validated by the same rules."
+    model_config_: Optional[Any] = Field(alias="modelConfig", default=None)
+    "A model's config.json, for a model that is in no package."
+    parameters: Optional[float] = None
+    "The model's parameter count (default: from the weights, else the config)."
+    tokens: Optional[float] = None
+    "Tokens of the whole run, epochs included (default: from the profiled datasets)."
+
+
 ConfigStepInput.model_rebuild()
 CreatePackageInput.model_rebuild()
 DatasetSourceInput.model_rebuild()

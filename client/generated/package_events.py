@@ -22,6 +22,7 @@ class PackageEventsPackageEventsPackageEvent(BaseModel):
         "DraftDiscardedEvent",
         "DraftOpenedEvent",
         "DraftSavedEvent",
+        "EstimateChangedEvent",
         "PackageArchivedEvent",
         "PackageCreatedEvent",
         "PackageDeletedEvent",

@@ -11,6 +11,7 @@ class PublishVersion(BaseModel):
     publish_version: Union[
         "PublishVersionPublishVersionVersionPublished",
         "PublishVersionPublishVersionValidationFailed",
+        "PublishVersionPublishVersionChecksPending",
         "PublishVersionPublishVersionRevisionConflict",
         "PublishVersionPublishVersionNotFound",
         "PublishVersionPublishVersionForbidden",
@@ -41,6 +42,13 @@ class PublishVersionPublishVersionValidationFailed(BaseModel):
 
 
 PublishVersionPublishVersionValidationFailedIssues = IssueFields
+
+
+class PublishVersionPublishVersionChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class PublishVersionPublishVersionRevisionConflict(BaseModel):

@@ -11,6 +11,7 @@ class RenamePackage(BaseModel):
     rename_package: Union[
         "RenamePackageRenamePackagePackageUpdated",
         "RenamePackageRenamePackageValidationFailed",
+        "RenamePackageRenamePackageChecksPending",
         "RenamePackageRenamePackageRevisionConflict",
         "RenamePackageRenamePackageNotFound",
         "RenamePackageRenamePackageForbidden",
@@ -41,6 +42,13 @@ class RenamePackageRenamePackageValidationFailed(BaseModel):
 
 
 RenamePackageRenamePackageValidationFailedIssues = IssueFields
+
+
+class RenamePackageRenamePackageChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class RenamePackageRenamePackageRevisionConflict(BaseModel):

@@ -17,6 +17,7 @@ class RestoreVersion(BaseModel):
     restore_version: Union[
         "RestoreVersionRestoreVersionDraftUpdated",
         "RestoreVersionRestoreVersionValidationFailed",
+        "RestoreVersionRestoreVersionChecksPending",
         "RestoreVersionRestoreVersionRevisionConflict",
         "RestoreVersionRestoreVersionNotFound",
         "RestoreVersionRestoreVersionForbidden",
@@ -43,6 +44,13 @@ class RestoreVersionRestoreVersionValidationFailed(BaseModel):
 
 
 RestoreVersionRestoreVersionValidationFailedIssues = IssueFields
+
+
+class RestoreVersionRestoreVersionChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class RestoreVersionRestoreVersionRevisionConflict(BaseModel):

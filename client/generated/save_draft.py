@@ -17,6 +17,7 @@ class SaveDraft(BaseModel):
     save_draft: Union[
         "SaveDraftSaveDraftDraftUpdated",
         "SaveDraftSaveDraftValidationFailed",
+        "SaveDraftSaveDraftChecksPending",
         "SaveDraftSaveDraftRevisionConflict",
         "SaveDraftSaveDraftNotFound",
         "SaveDraftSaveDraftForbidden",
@@ -43,6 +44,13 @@ class SaveDraftSaveDraftValidationFailed(BaseModel):
 
 
 SaveDraftSaveDraftValidationFailedIssues = IssueFields
+
+
+class SaveDraftSaveDraftChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class SaveDraftSaveDraftRevisionConflict(BaseModel):

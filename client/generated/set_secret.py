@@ -12,6 +12,7 @@ class SetSecret(BaseModel):
     set_secret: Union[
         "SetSecretSetSecretSecretSet",
         "SetSecretSetSecretValidationFailed",
+        "SetSecretSetSecretChecksPending",
         "SetSecretSetSecretRevisionConflict",
         "SetSecretSetSecretNotFound",
         "SetSecretSetSecretForbidden",
@@ -46,6 +47,13 @@ class SetSecretSetSecretValidationFailed(BaseModel):
 
 
 SetSecretSetSecretValidationFailedIssues = IssueFields
+
+
+class SetSecretSetSecretChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class SetSecretSetSecretRevisionConflict(BaseModel):

@@ -11,6 +11,7 @@ class UnarchivePackage(BaseModel):
     unarchive_package: Union[
         "UnarchivePackageUnarchivePackagePackageUpdated",
         "UnarchivePackageUnarchivePackageValidationFailed",
+        "UnarchivePackageUnarchivePackageChecksPending",
         "UnarchivePackageUnarchivePackageRevisionConflict",
         "UnarchivePackageUnarchivePackageNotFound",
         "UnarchivePackageUnarchivePackageForbidden",
@@ -41,6 +42,13 @@ class UnarchivePackageUnarchivePackageValidationFailed(BaseModel):
 
 
 UnarchivePackageUnarchivePackageValidationFailedIssues = IssueFields
+
+
+class UnarchivePackageUnarchivePackageChecksPending(BaseModel):
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    typename__: Literal["ChecksPending"] = Field(alias="__typename")
+    code: str
+    message: str
 
 
 class UnarchivePackageUnarchivePackageRevisionConflict(BaseModel):
