@@ -82,7 +82,9 @@ ALPACA = b"".join(
 def served(database_url: str) -> Iterator[str]:
     """`trainpack serve` with its job actors in-process, reading a Hub stand-in."""
     with HubStandin() as hub, tempfile.TemporaryDirectory(prefix="trainpack-cli-") as cache:
-        hub.add_model("acme/tiny-llama", tiny_llama(context_length=4096).files)
+        # Its config states its dimensions, so the cost estimate can size it.
+        shape = {"num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32, "vocab_size": 64}
+        hub.add_model("acme/tiny-llama", tiny_llama(context_length=4096, config_overrides=shape).files)
         hub.add_dataset("acme/alpaca", {"train.jsonl": ALPACA})
         env = {
             **_without_redis(),

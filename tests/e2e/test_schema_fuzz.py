@@ -83,13 +83,13 @@ async def world(api_server: InProcessServer, database_url: str) -> World:
     victim = await issue_token(database_url, list(Scope), organisation)
     reader = await issue_token(database_url, [Scope.READ], organisation)
     intruder = await issue_token(database_url, list(Scope))
-    async with Api(api_server.graphql_url, victim) as owner:
+    async with Api(api_server.graphql_url, victim, database_url=database_url) as owner:
         package_id, revision = await published_package(owner)
         await save(owner, package_id, revision, {"config": {**CONFIG, "epochs": 6}})
         ids = await owner.execute(IDS, id=package_id)
     package = ids["node"]
     real = [package["id"], package["draft"]["id"], *(edge["node"]["id"] for edge in package["versions"]["edges"])]
-    async with Api(api_server.graphql_url, intruder) as other:
+    async with Api(api_server.graphql_url, intruder, database_url=database_url) as other:
         await published_package(other)  # the intruder has data of its own to list
     return World(api_server.graphql_url, Tokens(victim, reader, intruder), {each: _ghost(each) for each in real})
 
